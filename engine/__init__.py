@@ -1,0 +1,40 @@
+"""The generic workflow engine over SpiffWorkflow: deploy, run, persist, wait, wake.
+
+It knows BPMN, not projects; nothing here imports the registry, forms, handlers or web.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from . import queue
+from .catalog import Catalog
+from .control import resume, retry, suspend, terminate
+from .definitions import deploy, latest
+from .errors import Conflict, DefinitionInvalid, EngineError, InvalidState, NotFound
+from .runtime import StepFailed, claim, complete_task, correlate, start, unclaim
+
+__all__ = [
+    "Catalog", "Conflict", "DefinitionInvalid", "EngineError", "InvalidState", "NotFound",
+    "StepFailed", "catalog", "claim", "complete_task", "correlate", "deploy", "init_app",
+    "latest", "resume", "retry", "start", "suspend", "terminate", "unclaim",
+]
+
+DEFAULTS = {
+    "CQPI_JOB_MAX_ATTEMPTS": 5,
+    "CQPI_JOB_BACKOFF_SECONDS": 2,
+    "CQPI_TICK_SECONDS": 1.0,
+}
+
+
+def init_app(app: Flask, catalog: Catalog) -> None:
+    """Attach the engine: its settings, its catalog of operations and forms, and the queue."""
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.extensions["cqpi.catalog"] = catalog
+    queue.init_app(app)
+
+
+def catalog() -> Catalog:
+    """The current app's catalog."""
+    return current_app.extensions["cqpi.catalog"]

@@ -1,0 +1,35 @@
+"""What diagrams may name: service operations (handlers) and user-task form keys.
+
+The engine knows only names; the app fills the catalog at start-up (handlers register
+their operations, forms their keys), and validation refuses a diagram that names anything
+the catalog lacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+Handler = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any] | None]
+"""A service handler: (parameters, context) -> data to merge into the task, or None."""
+
+
+@dataclass
+class Catalog:
+    operations: dict[str, Handler] = field(default_factory=dict)
+    form_keys: set[str] = field(default_factory=set)
+
+    def add_operation(self, name: str, handler: Handler) -> None:
+        if name in self.operations and self.operations[name] is not handler:
+            raise ValueError(f"operation {name!r} is registered twice")
+        self.operations[name] = handler
+
+    def add_form_keys(self, keys: Iterable[str]) -> None:
+        self.form_keys.update(keys)
+
+    def handler(self, name: str) -> Handler:
+        try:
+            return self.operations[name]
+        except KeyError:
+            raise LookupError(f"未注册的服务操作: {name}") from None

@@ -1,0 +1,185 @@
+"""The rq job functions, and the scheduler tick that feeds them from the database.
+
+Jobs take ids, never objects. The database is the source of truth: a job row stays PENDING
+until its handler's result has advanced the instance, and the tick enqueues every pending
+job and due timer that is not on the queue (a retry whose back-off ended, a job lost with
+Redis, a timer that came due), so a lost Redis loses no work.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from flask import current_app
+from SpiffWorkflow.util.task import TaskState
+
+from . import history, queue
+from .clock import now
+from .db import db
+from .errors import Conflict, EngineError
+from .models import Instance, Job, JobStatus, Timer, WaitStatus
+from .runtime import (
+    ACTIVE,
+    RUN_JOB,
+    StepFailed,
+    _advance,
+    _commit,
+    _open,
+    fire_timer,
+    open_incident,
+)
+
+FIRE_TIMER = "engine.jobs.run_timer"
+STALE_AFTER = timedelta(minutes=5)
+"""A row enqueued this long ago and still waiting is enqueued again (the queue lost it)."""
+
+CONFLICT_RETRIES = 5
+"""How often a job's result is applied again when another writer changed the instance."""
+
+log = logging.getLogger(__name__)
+
+
+def run_service_job(job_id: int) -> str:
+    """rq entry point: run the handler of a deferred service task and apply its result."""
+    job = db.session.get(Job, job_id, populate_existing=True)
+    if job is None or job.status != JobStatus.PENDING or job.run_after > now():
+        return "skipped"
+    instance = db.session.get(Instance, job.instance_id, populate_existing=True)
+    if instance is None or instance.status not in ACTIVE:
+        return "skipped"
+    handler = current_app.extensions["cqpi.catalog"].handler(job.operation)
+    context = {"instance_id": job.instance_id, "business_key": instance.business_key,
+               "job_id": job.id, "idempotency_key": f"cqpi-job-{job.id}",
+               "attempt": job.attempts + 1, "scope": instance.scope}
+    params = dict(job.params)
+    db.session.rollback()  # no transaction stays open while the handler works
+    try:
+        result = handler(params, context) or {}
+        _apply_result(job_id, result)
+    except Exception as exc:
+        db.session.rollback()
+        _record_failure(job_id, exc)
+        return "failed"
+    return "done"
+
+
+def _apply_result(job_id: int, result: dict[str, Any]) -> None:
+    for attempt in range(CONFLICT_RETRIES):
+        try:
+            _complete(job_id, result)
+            return
+        except Conflict:
+            if attempt == CONFLICT_RETRIES - 1:
+                raise
+
+
+def _complete(job_id: int, result: dict[str, Any]) -> None:
+    job = db.session.get(Job, job_id, populate_existing=True)
+    if job is None or job.status != JobStatus.PENDING:
+        return
+    step = _open(job.instance_id)
+    task = step.workflow.get_task_from_id(UUID(job.task_id))
+    job.attempts += 1
+    job.finished_at = now()
+    if task.state != TaskState.STARTED:  # the instance moved on (cancelled, terminated)
+        job.status = JobStatus.CANCELLED
+        db.session.commit()
+        return
+
+    def take_result() -> None:
+        variable = task.task_spec.result_variable
+        if variable.startswith("spiff__"):
+            task.data.update(result)
+        else:
+            task.data[variable] = result
+        task.complete()
+
+    _advance(step.workflow, take_result)
+    job.status = JobStatus.DONE
+    step.record("job_succeeded", element_id=job.element_id,
+                data={"operation": job.operation, "attempt": job.attempts, "result": result})
+    _commit(step)
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    if not isinstance(exc, EngineError | StepFailed):
+        text += "\n" + "".join(traceback.format_exception(exc, limit=-3))
+    return text[:4000]
+
+
+def _record_failure(job_id: int, exc: BaseException) -> None:
+    job = db.session.get(Job, job_id, populate_existing=True)
+    if job is None or job.status != JobStatus.PENDING:
+        return
+    job.attempts += 1
+    job.last_error = _describe(exc)
+    history.record(job.instance_id, "job_failed", element_id=job.element_id,
+                   data={"operation": job.operation, "attempt": job.attempts,
+                         "error": f"{type(exc).__name__}: {exc}"})
+    if job.attempts < job.max_attempts:
+        delay = job.backoff_base * 2 ** (job.attempts - 1)
+        job.run_after = now() + timedelta(seconds=delay)
+        job.enqueued_at = None
+    else:
+        job.status = JobStatus.FAILED
+        job.finished_at = now()
+        instance = db.session.get(Instance, job.instance_id, populate_existing=True)
+        assert instance is not None
+        open_incident(instance, job.element_id, job.last_error, job.attempts, job.id)
+    db.session.commit()
+
+
+def run_timer(timer_id: str) -> str:
+    """rq entry point: fire a due timer; a timer whose step fails becomes an incident."""
+    try:
+        return "fired" if fire_timer(timer_id) else "skipped"
+    except Conflict:
+        db.session.rollback()
+        db.session.execute(sa.update(Timer).filter_by(id=timer_id).values(enqueued_at=None))
+        db.session.commit()
+        return "conflict"
+    except StepFailed as exc:
+        db.session.rollback()
+        timer = db.session.get(Timer, timer_id, populate_existing=True)
+        instance = db.session.get(Instance, timer.instance_id, populate_existing=True) if timer else None
+        if timer is None or instance is None:
+            return "skipped"
+        open_incident(instance, timer.element_id, _describe(exc), 1)
+        db.session.commit()
+        return "failed"
+
+
+def tick(limit: int = 500) -> dict[str, int]:
+    """Enqueue what is due and not on the queue; safe to run in many processes at once."""
+    moment = now()
+    stale = moment - STALE_AFTER
+    due_jobs = db.session.scalars(
+        sa.select(Job.id).where(Job.status == JobStatus.PENDING, Job.run_after <= moment,
+                                sa.or_(Job.enqueued_at.is_(None), Job.enqueued_at < stale))
+        .order_by(Job.run_after).limit(limit)).all()
+    due_timers = db.session.scalars(
+        sa.select(Timer.id).where(Timer.status == WaitStatus.OPEN, Timer.due_at <= moment,
+                                  sa.or_(Timer.enqueued_at.is_(None), Timer.enqueued_at < stale))
+        .order_by(Timer.due_at).limit(limit)).all()
+    jobs = [i for i in due_jobs if _claim(Job, i, moment, stale)]
+    timers = [i for i in due_timers if _claim(Timer, i, moment, stale)]
+    db.session.commit()
+    for job_id in jobs:
+        queue.enqueue(RUN_JOB, job_id)
+    for timer_id in timers:
+        queue.enqueue(FIRE_TIMER, timer_id)
+    return {"jobs": len(jobs), "timers": len(timers)}
+
+
+def _claim(model: Any, row_id: Any, moment: Any, stale: Any) -> bool:
+    """Mark a row enqueued unless another process just did (compare-and-set)."""
+    stmt = (sa.update(model).where(model.id == row_id,
+                                   sa.or_(model.enqueued_at.is_(None), model.enqueued_at < stale))
+            .values(enqueued_at=moment))
+    return bool(db.session.execute(stmt).rowcount)  # type: ignore[attr-defined]

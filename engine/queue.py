@@ -1,0 +1,70 @@
+"""The rq side: the connection, the queue, and enqueueing engine jobs by name.
+
+With ``REDIS_URL`` set the queue lives in Redis and ``cqpi worker`` processes run the jobs.
+Without it (the embedded default) the queue lives in an in-memory fakeredis server and a
+worker thread inside the web process runs them: the same rq code path, nothing to install.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import fakeredis
+import redis
+from flask import Flask, current_app
+from rq import Queue
+
+QUEUE_NAME = "cqpi"
+"""The one rq queue the engine uses."""
+
+JOB_TIMEOUT = 300
+"""Seconds an rq job may run before the worker kills it."""
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Queues:
+    connection: Any
+    embedded: bool
+
+    @property
+    def queue(self) -> Queue:
+        return Queue(QUEUE_NAME, connection=self.connection, default_timeout=JOB_TIMEOUT)
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("REDIS_URL")
+    if url:
+        conn: Any = redis.Redis.from_url(url)
+        app.extensions["cqpi.queue"] = Queues(conn, embedded=False)
+    else:
+        conn = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+        app.extensions["cqpi.queue"] = Queues(conn, embedded=True)
+
+
+def queues(app: Flask | None = None) -> Queues:
+    return (app or current_app).extensions["cqpi.queue"]
+
+
+def enqueue(function: str, *args: Any) -> bool:
+    """Enqueue ``function`` (a dotted path) with ``args``; False (and logged) if the queue is down.
+
+    A job that could not be enqueued is not lost: its row stays pending and the scheduler
+    tick enqueues it again once it is stale.
+    """
+    try:
+        queues().queue.enqueue(function, *args)
+    except redis.RedisError as exc:
+        log.warning("could not enqueue %s%r: %s", function, args, exc)
+        return False
+    return True
+
+
+def ping() -> bool:
+    try:
+        return bool(queues().connection.ping())
+    except redis.RedisError:
+        return False

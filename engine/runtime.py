@@ -1,0 +1,260 @@
+"""Run instances: start them, complete their user tasks, deliver messages, fire timers, and
+take the results of service jobs; each operation is one transaction that ends in ``_commit``.
+
+Every operation loads the instance, lets SpiffWorkflow advance it until every path waits,
+then writes the state, the wait-state rows and the history together, guarded by the
+instance's ``lock_version``: of two concurrent writers one wins and the other gets Conflict.
+Jobs created by a step are enqueued only after its commit.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from flask import current_app
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import history, queue, state
+from .clock import now
+from .db import db
+from .definitions import latest, specs_of
+from .errors import Conflict, EngineError, ExpressionError, InvalidState, NotFound
+from .models import Incident, Instance, InstanceStatus, MessageWait, Timer, UserTask, WaitStatus
+from .specs import Workflow
+from .waits import JOB, Settings, Wait, apply, snapshot
+
+ACTIVE = (InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.ERROR)
+RUN_JOB = "engine.jobs.run_service_job"
+
+
+class StepFailed(EngineError):
+    """The diagram could not advance (an expression failed, a path led nowhere, ...)."""
+
+    def __init__(self, message: str, element_id: str | None = None) -> None:
+        self.element_id = element_id
+        super().__init__(message)
+
+
+@dataclass
+class _Step:
+    instance: Instance
+    workflow: Workflow
+    before: dict[str, Wait]
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def record(self, kind: str, **details: Any) -> None:
+        """Add a history event, written with the step (once the instance has an id)."""
+        self.events.append((kind, details))
+
+
+def _settings() -> Settings:
+    cfg = current_app.config
+    return Settings(cfg["CQPI_JOB_MAX_ATTEMPTS"], cfg["CQPI_JOB_BACKOFF_SECONDS"])
+
+
+def _open(instance_id: int) -> _Step:
+    instance = db.session.get(Instance, instance_id, populate_existing=True)
+    if instance is None:
+        raise NotFound(f"流程实例 {instance_id} 不存在")
+    spec, subs = specs_of(instance.definition_id)
+    workflow = state.load(instance.state, spec, subs)
+    return _Step(instance, workflow, snapshot(workflow))
+
+
+def _require_active(instance: Instance) -> None:
+    if instance.status not in ACTIVE:
+        raise InvalidState(f"流程实例 {instance.id} 当前状态为“{instance.status}”，不能继续办理")
+
+
+def _advance(workflow: Workflow, action: Any = None) -> None:
+    """Run ``action`` then the engine steps, turning the library's errors into StepFailed."""
+    try:
+        if action is not None:
+            action()
+        workflow.do_engine_steps()
+    except ExpressionError as exc:
+        raise StepFailed(str(exc)) from None
+    except Exception as exc:  # the library raises bare Exceptions too (e.g. a bad duration)
+        spec = getattr(getattr(exc, "task", None), "task_spec", None)
+        element = getattr(spec, "bpmn_id", None)
+        raise StepFailed(f"流程无法继续（{element or '未知环节'}）: {exc}", element) from None
+
+
+def _status(step: _Step, after: dict[str, Wait]) -> str:
+    if step.workflow.is_completed():
+        return InstanceStatus.COMPLETED
+    if step.instance.status in (InstanceStatus.ERROR, InstanceStatus.SUSPENDED):
+        return step.instance.status
+    if any(w.kind == JOB for w in after.values()):
+        return InstanceStatus.RUNNING
+    return InstanceStatus.WAITING
+
+
+def _commit(step: _Step, status: str | None = None) -> Instance:
+    """Write the step: state, wait rows, status; then enqueue the jobs it created."""
+    after = snapshot(step.workflow)
+    inst = step.instance
+    inst.state = state.dump(step.workflow)
+    inst.status = status or _status(step, after)
+    inst.updated_at = now()
+    if inst.status == InstanceStatus.COMPLETED:
+        inst.ended_at = inst.updated_at
+        step.record("instance_completed")
+    try:
+        if inst.id is None:  # a new instance: insert it first, its rows refer to its id
+            db.session.add(inst)
+        db.session.flush()  # the lock_version check happens here
+        jobs = apply(inst, step.before, after, _settings())
+        for kind, details in step.events:
+            history.record(inst.id, kind, **details)
+        db.session.flush()
+        job_ids = [job.id for job in jobs]
+        db.session.commit()
+    except (StaleDataError, OperationalError) as exc:
+        db.session.rollback()
+        if isinstance(exc, OperationalError) and "locked" not in str(exc):
+            raise
+        raise Conflict("流程实例已被他人更新，请刷新后重试") from None
+    for job_id in job_ids:
+        queue.enqueue(RUN_JOB, job_id)
+    return inst
+
+
+def start(key: str, *, business_key: str | None = None, data: dict[str, Any] | None = None,
+          scope: str | None = None, actor: str | None = None) -> Instance:
+    """Start the latest version of process ``key`` and run it until every path waits."""
+    definition = latest(key)
+    spec, subs = specs_of(definition.id)
+    workflow = state.new_workflow(spec, subs)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data or {})
+    instance = Instance(definition_id=definition.id, business_key=business_key, scope=scope,
+                        status=InstanceStatus.RUNNING, serializer_version=state.VERSION)
+    step = _Step(instance, workflow, {})
+    step.record("instance_started", actor=actor,
+                data={"definition": f"{definition.key}:{definition.version}"})
+    _guarded(_advance, workflow)
+    return _commit(step)
+
+
+def complete_task(task_id: str, data: dict[str, Any], actor: str | None) -> Instance:
+    """Complete a waiting user task with ``data`` (already validated by its form)."""
+    row = db.session.get(UserTask, task_id, populate_existing=True)
+    if row is None:
+        raise NotFound(f"任务 {task_id} 不存在")
+    if row.status != WaitStatus.OPEN:
+        raise Conflict("该任务已被办理或已取消")
+    if row.assignee and actor and row.assignee != actor:
+        raise Conflict(f"该任务已被 {row.assignee} 认领")
+    step = _open(row.instance_id)
+    _require_active(step.instance)
+    task = step.workflow.get_task_from_id(UUID(task_id))
+    if task.state != TaskState.READY:
+        raise Conflict("该任务已不在待办状态")
+
+    def fill_and_run() -> None:
+        task.task_spec.add_data_from_form(task, data)
+        task.run()
+
+    _guarded(_advance, step.workflow, fill_and_run)
+    row.status, row.completed_at, row.completed_by = WaitStatus.DONE, now(), actor
+    step.record("task_completed", element_id=row.element_id, actor=actor, data=data)
+    return _commit(step)
+
+
+def _guarded(fn: Any, *args: Any) -> None:
+    """Call ``fn``; on failure, roll back so that no half-written step stays in the session."""
+    try:
+        fn(*args)
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def claim(task_id: str, actor: str) -> None:
+    """Take an open task; Conflict if someone else holds it."""
+    changed = db.session.execute(
+        sa.update(UserTask)
+        .where(UserTask.id == task_id, UserTask.status == WaitStatus.OPEN,
+               sa.or_(UserTask.assignee.is_(None), UserTask.assignee == actor))
+        .values(assignee=actor)).rowcount  # type: ignore[attr-defined]
+    if not changed:
+        db.session.rollback()
+        raise Conflict("任务已被他人认领或已办理")
+    db.session.commit()
+
+
+def unclaim(task_id: str, actor: str) -> None:
+    """Give back a task held by ``actor``."""
+    changed = db.session.execute(
+        sa.update(UserTask)
+        .where(UserTask.id == task_id, UserTask.status == WaitStatus.OPEN,
+               UserTask.assignee == actor)
+        .values(assignee=None)).rowcount  # type: ignore[attr-defined]
+    if not changed:
+        db.session.rollback()
+        raise Conflict("该任务不在你的名下")
+    db.session.commit()
+
+
+def correlate(name: str, correlation_key: str | None, payload: dict[str, Any] | None = None,
+              actor: str | None = None) -> int:
+    """Deliver message ``name`` to the instances that wait for it with this key.
+
+    Returns how many instances caught it (0 when none waits).
+    """
+    waits = db.session.scalars(sa.select(MessageWait).filter_by(
+        status=WaitStatus.OPEN, name=name, correlation_key=correlation_key)).all()
+    delivered = 0
+    for instance_id in sorted({w.instance_id for w in waits}):
+        step = _open(instance_id)
+        if step.instance.status not in ACTIVE:
+            db.session.rollback()
+            continue
+        catching = [w.task for w in step.before.values()
+                    if w.kind == "message" and w.task.task_spec.event_definition.name == name]
+        event = BpmnEvent(catching[0].task_spec.event_definition, payload or {})
+        _guarded(_advance, step.workflow, functools.partial(step.workflow.send_event, event))
+        step.record("message_received", element_id=catching[0].task_spec.bpmn_id, actor=actor,
+                    data={"name": name, "payload": payload or {}})
+        _commit(step)
+        delivered += 1
+    return delivered
+
+
+def fire_timer(timer_id: str) -> bool:
+    """Fire a due timer; False if it is gone, not due yet, or its instance is paused."""
+    timer = db.session.get(Timer, timer_id, populate_existing=True)
+    if timer is None or timer.status != WaitStatus.OPEN:
+        return False
+    step = _open(timer.instance_id)
+    if step.instance.status not in ACTIVE:
+        db.session.rollback()
+        return False
+    _guarded(_advance, step.workflow, step.workflow.refresh_timers)
+    if timer_id in snapshot(step.workflow):  # SpiffWorkflow's clock says: not yet
+        db.session.rollback()
+        db.session.execute(sa.update(Timer).filter_by(id=timer_id).values(enqueued_at=None))
+        db.session.commit()
+        return False
+    step.record("timer_fired", element_id=timer.element_id)
+    _commit(step)
+    return True
+
+
+def open_incident(instance: Instance, element_id: str, error: str, attempts: int,
+                  job_id: int | None = None) -> None:
+    """Record an incident and put the instance in ERROR (in the caller's transaction)."""
+    db.session.add(Incident(instance_id=instance.id, job_id=job_id, element_id=element_id,
+                            error=error, attempts=attempts))
+    if instance.status in ACTIVE:
+        instance.status = InstanceStatus.ERROR
+    history.record(instance.id, "incident_opened", element_id=element_id,
+                   data={"error": error, "attempts": attempts})

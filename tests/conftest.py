@@ -1,0 +1,153 @@
+"""Fixtures: one app per database backend (SQLite, PostgreSQL), a real Redis, a real rq worker.
+
+PostgreSQL and Redis tests skip when the server is not reachable, unless
+CQPI_REQUIRE_SERVICES=1 (set by .ci/run), in which case they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import redis
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+
+import engine
+from engine.db import db
+from engine.definitions import clear_cache
+from engine.worker import make_worker
+from web import create_app
+
+BPMN = Path(__file__).parent / "bpmn"
+PG_ADMIN = os.environ.get("CQPI_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_DB = "cqpi_test"
+REDIS_URL = os.environ.get("CQPI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REQUIRE = os.environ.get("CQPI_REQUIRE_SERVICES") == "1"
+
+
+def _unavailable(what: str, exc: Exception) -> None:
+    if REQUIRE:
+        pytest.fail(f"{what} is required (CQPI_REQUIRE_SERVICES=1) but unreachable: {exc}")
+    pytest.skip(f"{what} unreachable: {exc}")
+
+
+class Calls:
+    """What the test handlers saw, and how many times the flaky one should still fail."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+        self.fail_times = 0
+
+
+CALLS = Calls()
+
+
+def _echo(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    CALLS.seen.append({"params": params, "context": context})
+    return {"echo": params}
+
+
+def _flaky(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    CALLS.seen.append({"params": params, "context": context})
+    if CALLS.fail_times > 0:
+        CALLS.fail_times -= 1
+        raise ConnectionError("国家平台暂时不可用")
+    return {"pushed": True}
+
+
+def test_catalog() -> engine.Catalog:
+    catalog = engine.Catalog()
+    catalog.add_operation("test.echo", _echo)
+    catalog.add_operation("test.flaky", _flaky)
+    catalog.add_form_keys(["test_form"])
+    return catalog
+
+
+test_catalog.__test__ = False  # type: ignore[attr-defined]
+
+
+def _config(url: str, tmp: Path, redis_url: str | None) -> dict[str, Any]:
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {
+        "TESTING": True, "SECRET_KEY": "test", "CQPI_DATA_DIR": str(tmp),
+        "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options,
+        "REDIS_URL": redis_url, "CQPI_JOB_MAX_ATTEMPTS": 3, "CQPI_JOB_BACKOFF_SECONDS": 0,
+        "CQPI_TICK_SECONDS": 0.2,
+    }
+
+
+def _fresh_pg() -> str:
+    try:
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {PG_DB}")
+    except psycopg.OperationalError as exc:
+        _unavailable("PostgreSQL", exc)
+    return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + PG_DB
+
+
+def _redis() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        _unavailable("Redis", exc)
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    tmp = tmp_path_factory.mktemp(request.param)
+    url = f"sqlite:///{tmp / 'test.sqlite3'}" if request.param == "sqlite" else _fresh_pg()
+    app = create_app(_config(url, tmp, _redis()), catalog=test_catalog())
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture
+def app(backend_app: Flask) -> Iterator[Flask]:
+    """A clean database, an empty queue, and an app context around the test."""
+    with backend_app.app_context():
+        _truncate()
+        clear_cache()
+        engine.queue.queues().connection.flushdb()
+        CALLS.__init__()  # type: ignore[misc]
+        yield backend_app
+        db.session.rollback()
+
+
+def _truncate() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(t.name for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app: Flask) -> Any:
+    return app.test_client()
+
+
+def read_bpmn(*names: str) -> list[tuple[str, bytes]]:
+    return [(name, (BPMN / name).read_bytes()) for name in names]
+
+
+def deploy(*names: str) -> list[engine.definitions.Deployed]:
+    return engine.deploy(read_bpmn(*names), engine.catalog())
+
+
+def work(app: Flask) -> None:
+    """Run a real rq worker until the queue is empty (in this process, like rq's own tests)."""
+    make_worker(app).work(burst=True, logging_level="WARNING")

@@ -1,0 +1,32 @@
+"""The Flask app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_migrate import Migrate
+
+import engine
+import handlers
+from engine import db as database
+
+from . import config, health
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(test_config: dict[str, Any] | None = None,
+               catalog: engine.Catalog | None = None) -> Flask:
+    """Build the app from the environment, or from ``test_config`` when given."""
+    app = Flask(__name__)
+    app.config.from_mapping(config.from_env() if test_config is None else test_config)
+    database.init_app(app)
+    Migrate(app, database.db, directory=MIGRATIONS, render_as_batch=True)
+    if catalog is None:
+        catalog = engine.Catalog()
+        handlers.register(catalog)
+    engine.init_app(app, catalog)
+    app.register_blueprint(health.bp)
+    return app

@@ -1,0 +1,126 @@
+"""The ``cqpi`` command: run, worker, validate, deploy, migrate, tick."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+
+PROCESSES = Path(__file__).resolve().parent.parent / "processes"
+
+
+def _app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+def _read(paths: list[Path]) -> list[tuple[str, bytes]]:
+    return [(str(p), p.read_bytes()) for p in paths]
+
+
+@click.group()
+def main() -> None:
+    """cqpi: the workflow service of Chongqing's project information procedures."""
+    logging.basicConfig(level=os.environ.get("CQPI_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from flask_migrate import upgrade
+
+    with _app().app_context():
+        upgrade()
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check BPMN files; print FILE:LINE: ELEMENT_ID (NAME): message per problem."""
+    from engine import catalog
+    from engine.validation import Problem
+    from engine.validation import validate as check
+
+    missing = [Problem(str(p), None, "", "", "文件不存在") for p in files if not p.is_file()]
+    with _app().app_context():
+        result = check(_read([p for p in files if p.is_file()]), catalog())
+    problems = missing + result.problems
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        sys.exit(1)
+    click.echo(f"{len(files)} 个文件通过校验")
+
+
+def _deploy(app: Flask, files: list[Path]) -> None:
+    import engine
+
+    with app.app_context():
+        try:
+            outcomes = engine.deploy(_read(files), engine.catalog(), deployed_by="cli")
+        except engine.DefinitionInvalid as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            sys.exit(1)
+    for o in outcomes:
+        click.echo(f"{o.key} v{o.version} ({o.file_name}): {'已部署' if o.created else '未变化'}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def deploy(files: tuple[Path, ...]) -> None:
+    """Deploy BPMN files (default: processes/*.bpmn); each changed process gets a new version."""
+    paths = list(files) or sorted(PROCESSES.glob("*.bpmn"))
+    if not paths:
+        click.echo("没有要部署的 BPMN 文件")
+        return
+    _deploy(_app(), paths)
+
+
+@main.command()
+def tick() -> None:
+    """Enqueue due jobs and timers once (the worker does this every second)."""
+    from engine.jobs import tick as run_tick
+
+    with _app().app_context():
+        click.echo(run_tick())
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an rq worker with the scheduler tick (needs REDIS_URL)."""
+    from engine.worker import run_worker
+
+    app = _app()
+    if not app.config["REDIS_URL"]:
+        raise click.UsageError("cqpi worker 需要 REDIS_URL；嵌入模式下作业在 cqpi run 进程内执行")
+    run_worker(app, burst=burst)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")))
+def run(host: str, port: int) -> None:
+    """Migrate, deploy processes/, and serve; embedded mode also runs jobs and timers here."""
+    from flask_migrate import upgrade
+
+    from engine.worker import start_embedded
+
+    app = _app()
+    with app.app_context():
+        upgrade()
+    paths = sorted(PROCESSES.glob("*.bpmn"))
+    if paths:
+        _deploy(app, paths)
+    if not app.config["REDIS_URL"]:
+        start_embedded(app)
+        click.echo("嵌入模式: SQLite + 进程内作业队列")
+    click.echo(f"cqpi 运行于 http://{host}:{port}")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)

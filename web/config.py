@@ -1,0 +1,51 @@
+"""Settings read from the environment: DATABASE_URL, REDIS_URL, PORT, CQPI_DATA_DIR, SECRET_KEY."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def data_dir(environ: Mapping[str, str]) -> Path:
+    """Where uploads and the embedded SQLite file live (created on first use)."""
+    path = Path(environ.get("CQPI_DATA_DIR") or Path.cwd() / "var").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url(environ: Mapping[str, str], data: Path) -> str:
+    url = environ.get("DATABASE_URL") or f"sqlite:///{data / 'cqpi.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _secret_key(environ: Mapping[str, str], data: Path) -> str:
+    if environ.get("SECRET_KEY"):
+        return environ["SECRET_KEY"]
+    keyfile = data / "secret_key"
+    if not keyfile.exists():
+        keyfile.write_text(secrets.token_hex(32))
+        keyfile.chmod(0o600)
+    return keyfile.read_text().strip()
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if environ is None else environ
+    data = data_dir(env)
+    url = database_url(env, data)
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {
+        "CQPI_DATA_DIR": str(data),
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": options,
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "SECRET_KEY": _secret_key(env, data),
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    }
