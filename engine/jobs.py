@@ -147,8 +147,10 @@ def run_timer(timer_id: str) -> str:
     except StepFailed as exc:
         db.session.rollback()
         timer = db.session.get(Timer, timer_id, populate_existing=True)
-        instance = db.session.get(Instance, timer.instance_id, populate_existing=True) if timer else None
-        if timer is None or instance is None:
+        if timer is None:
+            return "skipped"
+        instance = db.session.get(Instance, timer.instance_id, populate_existing=True)
+        if instance is None:
             return "skipped"
         open_incident(instance, timer.element_id, _describe(exc), 1)
         db.session.commit()

@@ -91,7 +91,8 @@ def _fresh_pg() -> str:
             conn.execute(f"CREATE DATABASE {PG_DB}")
     except psycopg.OperationalError as exc:
         _unavailable("PostgreSQL", exc)
-    return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + PG_DB
+    server = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return f"{server}/{PG_DB}"
 
 
 def _redis() -> str:
@@ -103,13 +104,23 @@ def _redis() -> str:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def backend_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def backend_app(request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     tmp = tmp_path_factory.mktemp(request.param)
     url = f"sqlite:///{tmp / 'test.sqlite3'}" if request.param == "sqlite" else _fresh_pg()
     app = create_app(_config(url, tmp, _redis()), catalog=test_catalog())
     with app.app_context():
         upgrade()
-    return app
+    yield app
+    dispose(app)
+
+
+def dispose(app: Flask) -> None:
+    """Close the app's database and Redis connections (warnings are errors in this suite)."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+        engine.queue.queues().connection.close()
 
 
 @pytest.fixture

@@ -15,7 +15,13 @@ from engine import runtime, state
 from engine.db import db
 from engine.jobs import tick
 from engine.models import (
-    Event, Instance, Job, MessageWait, Timer, UserTask, WaitStatus,
+    Event,
+    Instance,
+    Job,
+    MessageWait,
+    Timer,
+    UserTask,
+    WaitStatus,
 )
 from tests.conftest import CALLS, deploy, work
 

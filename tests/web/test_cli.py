@@ -1,0 +1,90 @@
+"""The cqpi command: validate, migrate, deploy, and `cqpi run` serving /healthz."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import BPMN
+from web.cli import main
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    return {"CQPI_DATA_DIR": str(tmp_path), "CQPI_LOG_LEVEL": "WARNING"}
+
+
+def test_validate_prints_one_line_per_problem_and_exits_1(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["validate", str(BPMN / "flow.bpmn")], env=env)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    # the production catalog has neither test.echo nor test_form
+    flow = BPMN / "flow.bpmn"
+    assert lines == [
+        f"{flow}:35: Task_Publish (发布公示): 未知的服务操作“test.echo”（已注册: 无）",
+        f"{flow}:25: Task_Enter (填写申请): 未知的表单“test_form”",
+    ]
+
+
+def test_validate_accepts_a_good_file(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["validate", str(BPMN / "minimal.bpmn")], env=env)
+    assert result.exit_code == 0, result.output
+
+
+def test_validate_reports_a_missing_file(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["validate", "/no/such.bpmn"], env=env)
+    assert result.exit_code == 1
+    assert "/no/such.bpmn:0: - (-): 文件不存在" in result.output
+
+
+def test_deploy_twice_keeps_the_version(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["migrate"], env=env).exit_code == 0
+    first = runner.invoke(main, ["deploy", str(BPMN / "minimal.bpmn")], env=env)
+    assert "minimal v1" in first.output and "已部署" in first.output
+    again = runner.invoke(main, ["deploy", str(BPMN / "minimal.bpmn")], env=env)
+    assert "minimal v1" in again.output and "未变化" in again.output
+    bad = runner.invoke(main, ["deploy", str(BPMN / "flow.bpmn")], env=env)
+    assert bad.exit_code == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_cqpi_run_serves_healthz_with_nothing_installed(tmp_path: Path) -> None:
+    """`make run` on a bare machine: SQLite and the in-process queue, /healthz answers 200."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(CQPI_DATA_DIR=str(tmp_path), PORT=str(port))
+    cqpi = Path(sys.executable).parent / "cqpi"
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([str(cqpi), "run"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert proc.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "cqpi run did not answer within 60 s"
+                time.sleep(0.3)
+        assert (tmp_path / "cqpi.sqlite3").exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
