@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from rq import Queue
 
 QUEUE_NAME = "cqpi"
-"""The one rq queue the engine uses."""
+"""The rq queue the engine uses (``CQPI_QUEUE_NAME`` changes it, e.g. for parallel test runs)."""
 
 JOB_TIMEOUT = 300
 """Seconds an rq job may run before the worker kills it."""
@@ -29,20 +29,22 @@ log = logging.getLogger(__name__)
 class Queues:
     connection: Any
     embedded: bool
+    name: str = QUEUE_NAME
 
     @property
     def queue(self) -> Queue:
-        return Queue(QUEUE_NAME, connection=self.connection, default_timeout=JOB_TIMEOUT)
+        return Queue(self.name, connection=self.connection, default_timeout=JOB_TIMEOUT)
 
 
 def init_app(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
+    name = app.config.get("CQPI_QUEUE_NAME") or QUEUE_NAME
     if url:
         conn: Any = redis.Redis.from_url(url)
-        app.extensions["cqpi.queue"] = Queues(conn, embedded=False)
+        app.extensions["cqpi.queue"] = Queues(conn, embedded=False, name=name)
     else:
         conn = fakeredis.FakeRedis(server=fakeredis.FakeServer())
-        app.extensions["cqpi.queue"] = Queues(conn, embedded=True)
+        app.extensions["cqpi.queue"] = Queues(conn, embedded=True, name=name)
 
 
 def queues(app: Flask | None = None) -> Queues:

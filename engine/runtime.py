@@ -165,6 +165,7 @@ def complete_task(task_id: str, data: dict[str, Any], actor: str | None) -> Inst
 
     _guarded(_advance, step.workflow, fill_and_run)
     row.status, row.completed_at, row.completed_by = WaitStatus.DONE, now(), actor
+    step.before.pop(task_id)  # its row is closed here, not as a cancelled wait
     step.record("task_completed", element_id=row.element_id, actor=actor, data=data)
     return _commit(step)
 

@@ -26,7 +26,7 @@ from web import create_app
 
 BPMN = Path(__file__).parent / "bpmn"
 PG_ADMIN = os.environ.get("CQPI_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_DB = "cqpi_test"
+PG_DB = f"cqpi_test_{os.getpid()}"  # one per run: parallel runs must not share a database
 REDIS_URL = os.environ.get("CQPI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 REQUIRE = os.environ.get("CQPI_REQUIRE_SERVICES") == "1"
 
@@ -80,7 +80,7 @@ def _config(url: str, tmp: Path, redis_url: str | None) -> dict[str, Any]:
         "TESTING": True, "SECRET_KEY": "test", "CQPI_DATA_DIR": str(tmp),
         "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options,
         "REDIS_URL": redis_url, "CQPI_JOB_MAX_ATTEMPTS": 3, "CQPI_JOB_BACKOFF_SECONDS": 0,
-        "CQPI_TICK_SECONDS": 0.2,
+        "CQPI_TICK_SECONDS": 0.2, "CQPI_QUEUE_NAME": f"cqpi-test-{os.getpid()}",
     }
 
 
@@ -113,6 +113,19 @@ def backend_app(request: pytest.FixtureRequest,
         upgrade()
     yield app
     dispose(app)
+    if request.param == "postgresql":
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+
+
+def empty_queue() -> None:
+    """Drop this run's queued jobs (other runs may share the Redis server)."""
+    queue = engine.queue.queues().queue
+    queue.empty()
+    for registry in (queue.failed_job_registry, queue.finished_job_registry,
+                     queue.started_job_registry, queue.scheduled_job_registry):
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
 
 
 def dispose(app: Flask) -> None:
@@ -129,7 +142,7 @@ def app(backend_app: Flask) -> Iterator[Flask]:
     with backend_app.app_context():
         _truncate()
         clear_cache()
-        engine.queue.queues().connection.flushdb()
+        empty_queue()
         CALLS.__init__()  # type: ignore[misc]
         yield backend_app
         db.session.rollback()

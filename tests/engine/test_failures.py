@@ -13,7 +13,7 @@ from engine import jobs
 from engine.clock import now
 from engine.db import db
 from engine.models import Event, Incident, Instance, Job, Timer, UserTask
-from tests.conftest import BPMN, CALLS, work
+from tests.conftest import BPMN, CALLS, empty_queue, work
 from tests.engine.test_runtime import fresh, open_tasks
 
 PUSH = (BPMN / "flow.bpmn").read_text().replace('id="test.echo"', 'id="test.flaky"')
@@ -128,7 +128,7 @@ def test_terminating_a_waiting_user_task_cancels_it(app: Flask) -> None:
 
 def test_a_job_lost_with_redis_is_enqueued_again_by_the_tick(app: Flask) -> None:
     start_push(app)
-    engine.queue.queues().connection.flushdb()  # Redis lost the queued job
+    empty_queue()  # Redis lost the queued job
     work(app)
     assert CALLS.seen == []
     db.session.execute(sa.update(Job).values(enqueued_at=now() - timedelta(minutes=10)))
