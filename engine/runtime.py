@@ -63,6 +63,9 @@ def _open(instance_id: int) -> _Step:
     instance = db.session.get(Instance, instance_id, populate_existing=True)
     if instance is None:
         raise NotFound(f"流程实例 {instance_id} 不存在")
+    if instance.serializer_version != state.VERSION:
+        raise InvalidState(f"流程实例 {instance_id} 由序列化格式 {instance.serializer_version} "
+                           f"保存，当前引擎为 {state.VERSION}，需要先迁移")
     spec, subs = specs_of(instance.definition_id)
     workflow = state.load(instance.state, spec, subs)
     return _Step(instance, workflow, snapshot(workflow))

@@ -190,3 +190,13 @@ def test_unknown_process_and_task_are_not_found(app: Flask) -> None:
         engine.start("nothing")
     with pytest.raises(engine.NotFound):
         engine.complete_task("00000000-0000-0000-0000-000000000000", {}, actor="x")
+
+
+def test_state_saved_by_another_serializer_version_is_refused_clearly(app: Flask) -> None:
+    deploy("loop.bpmn")
+    inst = engine.start("loop", data={"rounds": 0})
+    [task] = open_tasks(inst.id)
+    db.session.execute(sa.update(Instance).values(serializer_version="1.0"))
+    db.session.commit()
+    with pytest.raises(engine.InvalidState, match="序列化格式 1.0"):
+        engine.complete_task(task.id, {"decision": "approve"}, actor="r")
