@@ -9,6 +9,7 @@ from flask import Flask
 from flask_migrate import Migrate
 
 import engine
+import forms
 import handlers
 from engine import db as database
 
@@ -27,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None,
     if catalog is None:
         catalog = engine.Catalog()
         handlers.register(catalog)
+        forms.register(catalog)
     engine.init_app(app, catalog)
     app.register_blueprint(health.bp)
     return app

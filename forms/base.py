@@ -1,0 +1,152 @@
+"""The base of every form: Chinese messages that name the field, and field builders.
+
+A field's label (``metadata["label"]``) is what people read; every error message starts
+with it, so ``{"amount": ["「合同金额」不能小于 0"]}`` tells the user which box to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from . import credit_code
+
+MESSAGES = {
+    "required": "必填",
+    "null": "不能为空",
+    "invalid": "格式不正确",
+    "too_large": "数值过大",
+    "special": "不能是 NaN 或无穷大",
+    "format": "日期格式应为 YYYY-MM-DD",
+    "validator_failed": "取值不符合要求",
+    "type": "格式不正确",
+}
+"""marshmallow's message keys in Chinese; the field label is put in front."""
+
+
+INVALID_BY_TYPE: tuple[tuple[type[fields.Field], str], ...] = (
+    (fields.Date, "应为日期，格式 YYYY-MM-DD"),
+    (fields.Decimal, "应为数字"),
+    (fields.Integer, "应为整数"),
+    (fields.Boolean, "应为“是”或“否”"),
+    (fields.List, "应为列表"),
+    (fields.String, "应为文字"),
+)
+
+
+def label_of(field: fields.Field, name: str) -> str:
+    return field.metadata.get("label", name)
+
+
+class FormSchema(Schema):
+    """Base schema: unknown fields refused, messages in Chinese naming the field."""
+
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {"unknown": "未知字段", "type": "数据格式不正确，应为对象"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            label = label_of(field, name)
+            for key in field.error_messages:
+                if key in MESSAGES:
+                    field.error_messages[key] = f"「{label}」{MESSAGES[key]}"
+            invalid = next((m for t, m in INVALID_BY_TYPE if isinstance(field, t)), None)
+            if invalid:
+                field.error_messages["invalid"] = f"「{label}」{invalid}"
+
+
+def fail(field: str, label: str, message: str) -> ValidationError:
+    """A refusal of one field, in the form's own message style."""
+    return ValidationError({field: [f"「{label}」{message}"]})
+
+
+def _meta(label: str, **extra: Any) -> dict[str, Any]:
+    return {"label": label, **{k: v for k, v in extra.items() if v is not None}}
+
+
+def text(label: str, *, required: bool = True, max_len: int = 200, pattern: str | None = None,
+         pattern_hint: str | None = None, multiline: bool = False) -> fields.String:
+    length = f"「{label}」长度应在 {{min}} 到 {{max}} 个字符之间"
+    checks: list[Any] = [validate.Length(min=1 if required else 0, max=max_len, error=length)]
+    if pattern:
+        checks.append(validate.Regexp(pattern, error=f"「{label}」{pattern_hint or '格式不正确'}"))
+    return fields.String(required=required, allow_none=not required, validate=checks,
+                         metadata=_meta(label, pattern=pattern, multiline=multiline or None,
+                                        max_length=max_len))
+
+
+def number(label: str, *, unit: str | None = None, required: bool = True,
+           places: int = 2) -> fields.Decimal:
+    return fields.Decimal(
+        required=required, allow_none=not required, places=places, as_string=True,
+        validate=validate.Range(min=Decimal(0), error=f"「{label}」不能小于 0"),
+        metadata=_meta(label, unit=unit))
+
+
+def count(label: str, *, required: bool = True) -> fields.Integer:
+    return fields.Integer(required=required, allow_none=not required, strict=False,
+                          validate=validate.Range(min=0, max=10**9,
+                                                  error=f"「{label}」应在 0 到 10亿 之间"),
+                          metadata=_meta(label))
+
+
+def day(label: str, *, required: bool = True) -> fields.Date:
+    return fields.Date(required=required, allow_none=not required, metadata=_meta(label))
+
+
+def flag(label: str, *, required: bool = True) -> fields.Boolean:
+    return fields.Boolean(required=required, metadata=_meta(label))
+
+
+def code(label: str, table: Mapping[str, str], *, required: bool = True) -> fields.String:
+    """A value from a code table; the form shows the labels, stores the code."""
+    return fields.String(
+        required=required, allow_none=not required,
+        validate=validate.OneOf(list(table), error=f"「{label}」不在代码表中: {{input}}"),
+        metadata=_meta(label, choices=dict(table)))
+
+
+def credit(label: str, *, required: bool = True) -> fields.String:
+    """A unified social credit code (统一社会信用代码) with its check digit verified."""
+
+    def check(value: str) -> None:
+        reason = credit_code.problem(value)
+        if reason:
+            raise ValidationError(f"「{label}」{reason}")
+
+    return fields.String(required=required, allow_none=not required, validate=check,
+                         metadata=_meta(label, pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$"))
+
+
+def items(label: str, schema: type[Schema], *, min_items: int = 0,
+          required: bool = True) -> fields.List:
+    """A list of nested rows (staff, inspectors, consortium members)."""
+    return fields.List(
+        fields.Nested(schema), required=required,
+        validate=validate.Length(min=min_items, error=f"「{label}」至少需要 {{min}} 项"),
+        metadata=_meta(label, min_items=min_items or None))
+
+
+PROJECT_NUMBER = r"^\d{16}$"
+"""A national project number: 16 digits."""
+
+
+def ordered(*pairs: tuple[str, str]) -> Any:
+    """A schema check that dates come in order: ``ordered(("signed_on", "start_on"), ...)``."""
+
+    @validates_schema
+    def check(self: FormSchema, data: dict[str, Any], **_kwargs: Any) -> None:
+        for earlier, later in pairs:
+            if data.get(earlier) and data.get(later) and data[earlier] > data[later]:
+                first = label_of(self.fields[earlier], earlier)
+                second = label_of(self.fields[later], later)
+                raise fail(later, second, f"不能早于「{first}」")
+
+    return check
+

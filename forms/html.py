@@ -1,0 +1,136 @@
+"""An HTML form from a schema, and the posted form back into the data the schema loads.
+
+Labels, units, choices and errors come from the same definition that validates, so the
+page and the API cannot disagree. Nested lists post as ``name-0-field``, ``name-1-field``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from markupsafe import Markup, escape
+from marshmallow import Schema, fields
+
+EXTRA_ROWS = 1
+"""Blank rows offered under a list's existing rows."""
+
+
+def render(schema: Schema, data: Mapping[str, Any] | None = None,
+           errors: Mapping[str, Any] | None = None, prefix: str = "") -> Markup:
+    """The form's fields as HTML (without the <form> element and its buttons)."""
+    data, errors = data or {}, errors or {}
+    parts = [_render_field(f, prefix + name, data.get(name), errors.get(name))
+             for name, f in schema.fields.items() if not f.dump_only]
+    return Markup("\n").join(parts)
+
+
+def _messages(errors: Any) -> list[str]:
+    if isinstance(errors, list):
+        return [m for m in errors if isinstance(m, str)]
+    return []
+
+
+def _render_field(field: fields.Field, name: str, value: Any, errors: Any) -> Markup:
+    label = field.metadata.get("label", name)
+    if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
+        return _render_rows(field, name, label, value or [], errors)
+    required = Markup(' <span class="required" aria-hidden="true">*</span>') if field.required \
+        else Markup("")
+    problems = _messages(errors)
+    described = Markup(f' aria-describedby="{escape(name)}-error"') if problems else Markup("")
+    control = _control(field, name, value, described)
+    unit = field.metadata.get("unit")
+    after = Markup(' <span class="unit">{}</span>').format(unit) if unit else Markup("")
+    error = Markup('<p class="error" id="{}-error">{}</p>').format(
+        name, "；".join(problems)) if problems else Markup("")
+    css = "field has-error" if problems else "field"
+    return Markup('<div class="{}"><label for="{}">{}{}</label>{}{}{}</div>').format(
+        css, name, label, required, control, after, error)
+
+
+def _control(field: fields.Field, name: str, value: Any, extra: Markup) -> Markup:
+    attrs = Markup(' id="{0}" name="{0}"').format(name) + extra
+    if field.required:
+        attrs += Markup(" required")
+    shown = "" if value is None else str(value)
+    choices = field.metadata.get("choices")
+    if choices:
+        options = [Markup('<option value="">请选择</option>')]
+        for code, title in choices.items():
+            selected = Markup(" selected") if code == shown else Markup("")
+            options.append(Markup('<option value="{}"{}>{}</option>').format(code, selected, title))
+        return Markup("<select{}>{}</select>").format(attrs, Markup("").join(options))
+    if isinstance(field, fields.Boolean):
+        yes = Markup(" selected") if value is True or shown == "true" else Markup("")
+        no = Markup(" selected") if value is False or shown == "false" else Markup("")
+        return Markup('<select{}><option value="">请选择</option><option value="true"{}>是'
+                      '</option><option value="false"{}>否</option></select>'
+                      ).format(attrs, yes, no)
+    if field.metadata.get("multiline"):
+        return Markup("<textarea{} rows=\"4\">{}</textarea>").format(attrs, shown)
+    return Markup('<input{} type="{}" value="{}"{}>').format(
+        attrs, _input_type(field), shown, _limits(field))
+
+
+def _input_type(field: fields.Field) -> str:
+    if isinstance(field, fields.Date):
+        return "date"
+    if isinstance(field, fields.Integer | fields.Decimal):
+        return "number"
+    return "text"
+
+
+def _limits(field: fields.Field) -> Markup:
+    if isinstance(field, fields.Decimal):
+        return Markup(' min="0" step="0.01" inputmode="decimal"')
+    if isinstance(field, fields.Integer):
+        return Markup(' min="0" step="1" inputmode="numeric"')
+    if field.metadata.get("max_length"):
+        return Markup(' maxlength="{}"').format(field.metadata["max_length"])
+    return Markup("")
+
+
+def _render_rows(field: fields.List, name: str, label: str, rows: list[Any],
+                 errors: Any) -> Markup:
+    nested = field.inner.schema  # type: ignore[attr-defined]
+    count = max(len(rows) + EXTRA_ROWS, field.metadata.get("min_items") or 0, 1)
+    row_errors = errors if isinstance(errors, dict) else {}
+    parts = []
+    for i in range(count):
+        row = rows[i] if i < len(rows) else {}
+        inner = render(nested, row, row_errors.get(i), prefix=f"{name}-{i}-")
+        parts.append(Markup('<div class="row">{}</div>').format(inner))
+    problems = _messages(errors)
+    error = Markup('<p class="error">{}</p>').format("；".join(problems)) if problems \
+        else Markup("")
+    return Markup('<fieldset class="rows" id="{}"><legend>{}</legend>{}{}</fieldset>').format(
+        name, label, Markup("").join(parts), error)
+
+
+_ROW = re.compile(r"^(?P<index>\d+)-(?P<rest>.+)$")
+
+
+def parse(schema: Schema, form: Mapping[str, str], prefix: str = "") -> dict[str, Any]:
+    """The posted fields of ``schema`` as data for ``schema.load``; blank fields are left out
+    (so a missing required field reads 必填), blank rows of a list are dropped."""
+    out: dict[str, Any] = {}
+    for name, field in schema.fields.items():
+        key = prefix + name
+        if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
+            rows = _parse_rows(field.inner.schema, form, key)  # type: ignore[attr-defined]
+            if rows or field.required:
+                out[name] = rows
+            continue
+        value = form.get(key, "")
+        if isinstance(value, str) and value.strip():
+            out[name] = value.strip()
+    return out
+
+
+def _parse_rows(nested: Schema, form: Mapping[str, str], key: str) -> list[dict[str, Any]]:
+    indexes = sorted({int(m["index"]) for k in form if k.startswith(key + "-")
+                      if (m := _ROW.match(k[len(key) + 1:]))})
+    rows = [parse(nested, form, prefix=f"{key}-{i}-") for i in indexes]
+    return [row for row in rows if row]
