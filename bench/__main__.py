@@ -16,10 +16,10 @@ from typing import Any
 
 import psycopg
 from flask import Flask
-from flask_migrate import upgrade
 
 from engine.db import db
 from web import create_app
+from web.database import prepare
 
 from . import engine_step
 
@@ -46,8 +46,7 @@ def _app(backend: str, tmp: Path) -> Flask:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options,
                       "REDIS_URL": None, "SECRET_KEY": "bench", "CQPI_DATA_DIR": str(tmp)},
                      catalog=engine_step.catalog())
-    with app.app_context():
-        upgrade()
+    prepare(app)
     return app
 
 

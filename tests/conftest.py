@@ -16,13 +16,13 @@ import pytest
 import redis
 import sqlalchemy as sa
 from flask import Flask
-from flask_migrate import upgrade
 
 import engine
 from engine.db import db
 from engine.definitions import clear_cache
 from engine.worker import make_worker
 from web import create_app
+from web.database import prepare
 
 BPMN = Path(__file__).parent / "bpmn"
 PG_ADMIN = os.environ.get("CQPI_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -109,8 +109,7 @@ def backend_app(request: pytest.FixtureRequest,
     tmp = tmp_path_factory.mktemp(request.param)
     url = f"sqlite:///{tmp / 'test.sqlite3'}" if request.param == "sqlite" else _fresh_pg()
     app = create_app(_config(url, tmp, _redis()), catalog=test_catalog())
-    with app.app_context():
-        upgrade()
+    prepare(app)
     yield app
     dispose(app)
     if request.param == "postgresql":
@@ -148,8 +147,12 @@ def app(backend_app: Flask) -> Iterator[Flask]:
         db.session.rollback()
 
 
+KEPT = {"jurisdiction", "alembic_version"}
+"""Reference data that survives between tests."""
+
+
 def _truncate() -> None:
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEPT]
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(t.name for t in tables)
         db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

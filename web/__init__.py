@@ -11,7 +11,8 @@ from flask_migrate import Migrate
 import engine
 import forms
 import handlers
-from engine import db as database
+import registry
+from engine import db as engine_db
 
 from . import config, health
 
@@ -23,12 +24,13 @@ def create_app(test_config: dict[str, Any] | None = None,
     """Build the app from the environment, or from ``test_config`` when given."""
     app = Flask(__name__)
     app.config.from_mapping(config.from_env() if test_config is None else test_config)
-    database.init_app(app)
-    Migrate(app, database.db, directory=MIGRATIONS, render_as_batch=True)
+    engine_db.init_app(app)
+    Migrate(app, engine_db.db, directory=MIGRATIONS, render_as_batch=True)
     if catalog is None:
         catalog = engine.Catalog()
         handlers.register(catalog)
         forms.register(catalog)
     engine.init_app(app, catalog)
+    registry.init_app(app)
     app.register_blueprint(health.bp)
     return app

@@ -32,11 +32,10 @@ def main() -> None:
 
 @main.command()
 def migrate() -> None:
-    """Bring the database schema up to date."""
-    from flask_migrate import upgrade
+    """Bring the database schema and its reference data up to date."""
+    from .database import prepare
 
-    with _app().app_context():
-        upgrade()
+    prepare(_app())
 
 
 @main.command()
@@ -109,13 +108,12 @@ def worker(burst: bool) -> None:
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")))
 def run(host: str, port: int) -> None:
     """Migrate, deploy processes/, and serve; embedded mode also runs jobs and timers here."""
-    from flask_migrate import upgrade
-
     from engine.worker import start_embedded
 
+    from .database import prepare
+
     app = _app()
-    with app.app_context():
-        upgrade()
+    prepare(app)
     paths = sorted(PROCESSES.glob("*.bpmn"))
     if paths:
         _deploy(app, paths)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 import engine
 from engine.db import db
@@ -16,6 +15,7 @@ from engine.worker import start_embedded
 from tests.conftest import CALLS, _config, dispose, read_bpmn, test_catalog
 from tests.engine.test_runtime import open_tasks
 from web import create_app
+from web.database import prepare
 
 
 def wait_until(predicate: Any, seconds: float = 15.0) -> None:
@@ -35,8 +35,8 @@ def test_jobs_and_timers_run_inside_the_process(tmp_path: Path) -> None:
     CALLS.__init__()  # type: ignore[misc]
     stop = None
     try:
+        prepare(app)
         with app.app_context():
-            upgrade()
             engine.deploy(read_bpmn("flow.bpmn"), engine.catalog())
             stop = start_embedded(app)
             inst = engine.start("flow", business_key="E-1", data={"title": "t", "wait": "PT1S"})

@@ -1,0 +1,44 @@
+"""The header of a project entered with its first application (intake or backfill)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validates_schema
+
+from . import codes
+from .base import PROJECT_NUMBER, FormSchema, code, fail, flag, text
+
+CATEGORIES = {"HM": "房屋建筑和市政工程总承包", "OI": "其他行业工程总承包",
+              "SUB": "专业承包（分包）"}
+PARTY_ROLES = {"建设单位": "建设单位", "勘察": "勘察单位", "设计": "设计单位", "施工": "施工单位",
+               "监理": "监理单位", "专业承包/分包": "专业承包/分包单位"}
+
+
+class ProjectHeader(FormSchema):
+    project_number = text("项目编号", required=False, pattern=PROJECT_NUMBER,
+                          pattern_hint="应为 16 位数字")
+    name = text("项目名称")
+    category = code("项目类别", CATEGORIES)
+    sector = code("项目分类", codes.PROJECT_CATEGORIES)
+    location_code = text("项目所在地（区划代码）", max_len=12)
+    city_managed = flag("是否市管项目")
+    managing_code = text("管理区县（区划代码）", required=False, max_len=12)
+    general_project_id = fields.Integer(required=False, allow_none=True, strict=False,
+                                        metadata={"label": "总承包项目"})
+    role = code("本单位在项目中的角色", PARTY_ROLES)
+
+    @validates_schema
+    def consistent(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        hm = data.get("sector") in codes.HM_CATEGORIES
+        if data.get("category") == "HM" and not hm:
+            raise fail("sector", "项目分类",
+                       "房屋建筑和市政工程的项目分类应为房屋建筑工程或市政工程")
+        if data.get("category") == "OI" and hm:
+            raise fail("sector", "项目分类", "其他行业工程不能选房屋建筑工程或市政工程（R-CAT-2）")
+        if data.get("category") == "SUB" and not data.get("general_project_id"):
+            raise fail("general_project_id", "总承包项目", "专业承包（分包）项目须指明总承包项目")
+        if not data.get("city_managed") and not data.get("managing_code"):
+            raise fail("managing_code", "管理区县", "非市管项目须指明管理区县（A-7）")
+        if data.get("city_managed") and data.get("managing_code"):
+            raise fail("managing_code", "管理区县", "市管项目不属于区县管理（A-7）")

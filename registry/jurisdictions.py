@@ -1,0 +1,40 @@
+"""Chongqing's jurisdictions (GB/T 2260 codes plus the functional zones, A-7), kept in the
+repository and synchronised into the ``jurisdiction`` table."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+from engine.db import db
+
+from .models import Jurisdiction
+
+CSV = Path(__file__).with_name("data") / "jurisdictions.csv"
+
+
+@cache
+def table() -> dict[str, tuple[str, str]]:
+    """code -> (name, kind), read once from the CSV."""
+    with CSV.open(encoding="utf-8", newline="") as f:
+        return {row["code"]: (row["name"], row["kind"]) for row in csv.DictReader(f)}
+
+
+def sync() -> int:
+    """Insert or update every jurisdiction of the CSV; returns how many rows changed."""
+    changed = 0
+    for code, (name, kind) in table().items():
+        row = db.session.get(Jurisdiction, code)
+        if row is None:
+            db.session.add(Jurisdiction(code=code, name=name, kind=kind))
+            changed += 1
+        elif (row.name, row.kind) != (name, kind):
+            row.name, row.kind = name, kind
+            changed += 1
+    db.session.commit()
+    return changed
+
+
+def name_of(code: str) -> str:
+    return table().get(code, (code, ""))[0]

@@ -1,0 +1,217 @@
+"""The domain's tables: jurisdictions, organisations, users, projects and their stage records,
+applications and attachments. Queries that pages and the API need live beside them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.clock import now
+from engine.db import Base
+from engine.models import JSONType
+
+
+class Role(enum.StrEnum):
+    ENTERPRISE = "enterprise"  # a user of one organisation
+    DISTRICT = "district_reviewer"  # a reviewer of one jurisdiction
+    CITY = "city_reviewer"
+    OPS = "ops"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class Category(enum.StrEnum):
+    HM = "HM"  # 房屋建筑和市政工程总承包
+    OI = "OI"  # 其他行业工程总承包
+    SUB = "SUB"  # 专业承包（分包）
+
+
+class PartyRole(enum.StrEnum):
+    OWNER = "建设单位"
+    SURVEY = "勘察"
+    DESIGN = "设计"
+    CONSTRUCTION = "施工"
+    SUPERVISION = "监理"
+    SPECIALIST = "专业承包/分包"
+
+
+class Source(enum.StrEnum):
+    BUSINESS = "business"  # 业务办理
+    REGISTRATION = "registration"  # 登记
+    BACKFILL = "backfill"  # 历史补录
+    EXCHANGE = "exchange"  # 共享交换 (e.g. the permit-issuing system)
+
+
+class Kind(enum.StrEnum):
+    INTAKE = "intake"
+    BACKFILL = "backfill"
+    CORRECTION = "correction"
+    GRADE_ADJUST = "grade_adjust"
+
+
+class AppStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    WITHDRAWN = "withdrawn"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Jurisdiction(Base):
+    __tablename__ = "jurisdiction"
+
+    code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    kind: Mapped[str] = mapped_column(sa.String(16))  # district, county, zone
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_code: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        sa.CheckConstraint("role <> 'enterprise' OR organisation_id IS NOT NULL",
+                           name="enterprise_has_org"),
+        sa.CheckConstraint("role <> 'district_reviewer' OR jurisdiction_code IS NOT NULL",
+                           name="district_has_jurisdiction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(100))
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(32))
+    organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
+    jurisdiction_code: Mapped[str | None] = mapped_column(sa.ForeignKey("jurisdiction.code"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class Project(Base):
+    __tablename__ = "project"
+    __table_args__ = (
+        sa.CheckConstraint("city_managed OR managing_code IS NOT NULL", name="has_manager"),
+        sa.CheckConstraint("NOT city_managed OR managing_code IS NULL", name="one_manager"),
+        sa.CheckConstraint("category <> 'SUB' OR general_project_id IS NOT NULL",
+                           name="sub_has_general"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_number: Mapped[str | None] = mapped_column(sa.String(16), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    category: Mapped[str] = mapped_column(sa.String(8))
+    sector: Mapped[str | None] = mapped_column(sa.String(4))  # 项目分类 code, OI sector
+    general_project_id: Mapped[int | None] = mapped_column(sa.ForeignKey("project.id"))
+    location_code: Mapped[str] = mapped_column(sa.ForeignKey("jurisdiction.code"), index=True)
+    city_managed: Mapped[bool] = mapped_column(default=False)
+    managing_code: Mapped[str | None] = mapped_column(sa.ForeignKey("jurisdiction.code"),
+                                                      index=True)
+    on_national_platform: Mapped[bool] = mapped_column(default=False)
+    national_id: Mapped[str | None] = mapped_column(sa.String(64))
+    completed_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    @property
+    def scope(self) -> str:
+        """Who reviews it: ``city`` or the managing jurisdiction's code."""
+        return "city" if self.city_managed else str(self.managing_code)
+
+
+class ProjectParty(Base):
+    """An organisation's role on a project (R-ROLE-1)."""
+
+    __tablename__ = "project_party"
+    __table_args__ = (sa.UniqueConstraint("project_id", "organisation_id", "role",
+                                          name="uq_project_party"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("project.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(16))
+
+
+class StageRecord(Base):
+    """One stage of one project (per contract for SUB); its payload is versioned."""
+
+    __tablename__ = "stage_record"
+    __table_args__ = (sa.UniqueConstraint("project_id", "stage", "contract_key",
+                                          name="uq_stage_record"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("project.id"), index=True)
+    stage: Mapped[str] = mapped_column(sa.String(32))
+    contract_key: Mapped[str] = mapped_column(sa.String(100), default="")
+    grade: Mapped[str | None] = mapped_column(sa.String(1))  # D, B, A; None before the push
+    source: Mapped[str] = mapped_column(sa.String(16))
+    from_permit_system: Mapped[bool] = mapped_column(default=False)
+    used_for_qualification: Mapped[bool] = mapped_column(default=False)
+    marked_false: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class StageVersion(Base):
+    """Every payload a stage record has had: corrections keep the earlier ones."""
+
+    __tablename__ = "stage_version"
+    __table_args__ = (sa.UniqueConstraint("record_id", "version", name="uq_stage_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(sa.ForeignKey("stage_record.id"), index=True)
+    version: Mapped[int]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    changed_by: Mapped[str | None] = mapped_column(sa.String(100))
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("application.id"))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Application(Base):
+    __tablename__ = "application"
+    __table_args__ = (sa.Index("ix_application_org_status", "applicant_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    applicant_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"))
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("project.id"), index=True)
+    stages: Mapped[list[str]] = mapped_column(JSONType)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)  # the stage payloads entered
+    target_grade: Mapped[str | None] = mapped_column(sa.String(1))
+    status: Mapped[str] = mapped_column(sa.String(16), default=AppStatus.DRAFT)
+    instance_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engine_instance.id"))
+    rounds: Mapped[int] = mapped_column(default=0)
+    created_by: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    submitted_at: Mapped[datetime | None]
+
+    project: Mapped[Project] = relationship()
+
+
+class Attachment(Base):
+    """An uploaded file, stored by content hash outside the database."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int]
+    media_type: Mapped[str] = mapped_column(sa.String(64))
+    display_name: Mapped[str] = mapped_column(sa.String(200))
+    uploaded_by: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=now)
