@@ -10,7 +10,15 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from . import credit_code
 
@@ -48,6 +56,13 @@ class FormSchema(Schema):
         unknown = RAISE
 
     error_messages = {"unknown": "未知字段", "type": "数据格式不正确，应为对象"}
+
+    @pre_load
+    def strip_blanks(self, data: Any, **_kwargs: Any) -> Any:
+        """Trim text; a blank text counts as not given (so it reads 不能为空, not too short)."""
+        if not isinstance(data, Mapping):
+            return data
+        return {k: (v.strip() or None) if isinstance(v, str) else v for k, v in data.items()}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -131,12 +131,23 @@ def open_application(user: User, kind: str, stages: dict[str, Any], *,
     org = _enterprise(user)
     if kind not in {k.value for k in Kind}:
         raise FormInvalid({"kind": [f"「申请类型」不在代码表中: {kind}"]})
-    existing, header = _project(org, project_id, project, kind)
+    errors: dict[str, Any] = {}
+    existing, header, loaded = None, None, {}
+    try:
+        existing, header = _project(org, project_id, project, kind)
+    except FormInvalid as exc:
+        errors.update(exc.messages)
+    if kind != Kind.GRADE_ADJUST:
+        try:
+            loaded = _load(stages)
+        except FormInvalid as exc:
+            errors.update(exc.messages)
+    if errors:  # every form problem at once, so that the user fixes them in one go
+        raise FormInvalid(errors)
     if kind == Kind.GRADE_ADJUST:
         assert existing is not None
         payload = _check_grade(existing, stages, target_grade)
     else:
-        loaded = _load(stages)
         _check_entry(kind, existing, header, loaded)
         payload = {name: STAGES[name]().dump(data) for name, data in loaded.items()}
     target = existing or _create_project(org, header or {})
