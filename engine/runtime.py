@@ -56,7 +56,7 @@ class _Step:
 
 def _settings() -> Settings:
     cfg = current_app.config
-    return Settings(cfg["CQPI_JOB_MAX_ATTEMPTS"], cfg["CQPI_JOB_BACKOFF_SECONDS"])
+    return Settings(int(cfg["CQPI_JOB_MAX_ATTEMPTS"]), int(cfg["CQPI_JOB_BACKOFF_SECONDS"]))
 
 
 def _open(instance_id: int) -> _Step:

@@ -48,7 +48,7 @@ def make_worker(app: Flask, cls: type[AppWorker] = AppWorker) -> AppWorker:
 
 def tick_forever(app: Flask, stop: threading.Event) -> None:
     """Run the scheduler tick every ``CQPI_TICK_SECONDS`` until ``stop`` is set."""
-    interval = app.config["CQPI_TICK_SECONDS"]
+    interval = float(app.config["CQPI_TICK_SECONDS"])
     while not stop.wait(interval):
         try:
             with app.app_context():

@@ -83,6 +83,21 @@ def deploy(files: tuple[Path, ...]) -> None:
 
 
 @main.command()
+def demo() -> None:
+    """Load the demo organisations, users of every role and projects (idempotent)."""
+    from registry import demo as demo_data
+
+    from .database import prepare
+
+    app = _app()
+    prepare(app)
+    with app.app_context():
+        added = demo_data.load()
+    click.echo(f"演示数据: 新增用户 {added['users']} 个，项目 {added['projects']} 个；"
+               f"演示密码 {demo_data.PASSWORD}")
+
+
+@main.command()
 def tick() -> None:
     """Enqueue due jobs and timers once (the worker does this every second)."""
     from engine.jobs import tick as run_tick
@@ -106,14 +121,21 @@ def worker(burst: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")))
-def run(host: str, port: int) -> None:
-    """Migrate, deploy processes/, and serve; embedded mode also runs jobs and timers here."""
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="Load the demo data (idempotent).")
+def run(host: str, port: int, demo: bool) -> None:
+    """Migrate, load demo data, deploy processes/, serve; embedded mode runs jobs here too."""
     from engine.worker import start_embedded
 
     from .database import prepare
 
     app = _app()
     prepare(app)
+    if demo:
+        from registry import demo as demo_data
+
+        with app.app_context():
+            demo_data.load()
     paths = sorted(PROCESSES.glob("*.bpmn"))
     if paths:
         _deploy(app, paths)

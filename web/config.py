@@ -8,6 +8,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+PASSED_THROUGH = ("CQPI_BACKFILL_DEADLINE", "CQPI_MAX_UPLOAD_BYTES", "CQPI_JOB_MAX_ATTEMPTS",
+                  "CQPI_JOB_BACKOFF_SECONDS", "CQPI_QUEUE_NAME")
+"""Settings taken from the environment as they are (the modules that use them parse them)."""
+
 
 def data_dir(environ: Mapping[str, str]) -> Path:
     """Where uploads and the embedded SQLite file live (created on first use)."""
@@ -41,7 +45,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     options: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
         options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    passed = {k: env[k] for k in PASSED_THROUGH if env.get(k)}
     return {
+        **passed,
         "CQPI_DATA_DIR": str(data),
         "SQLALCHEMY_DATABASE_URI": url,
         "SQLALCHEMY_ENGINE_OPTIONS": options,

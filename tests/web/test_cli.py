@@ -88,3 +88,12 @@ def test_cqpi_run_serves_healthz_with_nothing_installed(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_demo_loads_once(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    first = runner.invoke(main, ["demo"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "新增用户 11 个，项目 4 个" in first.output
+    again = runner.invoke(main, ["demo"], env=env)
+    assert "新增用户 0 个，项目 0 个" in again.output
