@@ -215,3 +215,107 @@ class Attachment(Base):
     display_name: Mapped[str] = mapped_column(sa.String(200))
     uploaded_by: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class PublicityNotice(Base):
+    """A project on the public board for its publicity period (R-IB-3, A-1)."""
+
+    __tablename__ = "publicity_notice"
+    __table_args__ = (sa.Index("ix_publicity_open", "status", "closes_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id"), index=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("project.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    published: Mapped[dict[str, Any]] = mapped_column(JSONType)  # what the public sees
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")  # open, closed, stopped
+    opened_at: Mapped[datetime] = mapped_column(default=now)
+    closes_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class Objection(Base):
+    """An objection raised against a notice while it is open (A-3)."""
+
+    __tablename__ = "objection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_notice.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    contact: Mapped[str] = mapped_column(sa.String(30))
+    content: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")  # open, upheld, dismissed
+    ruling: Mapped[str | None] = mapped_column(sa.Text)
+    ruled_by: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    ruled_at: Mapped[datetime | None]
+
+
+class Complaint(Base):
+    """A complaint or report of fraud about a project (R-SUP-7)."""
+
+    __tablename__ = "complaint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(sa.ForeignKey("project.id"), index=True)
+    project_number: Mapped[str | None] = mapped_column(sa.String(16))
+    project_name: Mapped[str] = mapped_column(sa.String(200))
+    content: Mapped[str] = mapped_column(sa.Text)
+    name: Mapped[str | None] = mapped_column(sa.String(50))
+    contact: Mapped[str | None] = mapped_column(sa.String(30))
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")  # open, inspecting, closed
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class SamplingDraw(Base):
+    """One recorded draw: its population and seed, so that it can be derived again (A-5)."""
+
+    __tablename__ = "sampling_draw"
+    __table_args__ = (sa.UniqueConstraint("kind", "period", "scope", name="uq_sampling_draw"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # monthly (R-SUP-2), in_process (R-SUP-6)
+    period: Mapped[str] = mapped_column(sa.String(32))  # e.g. 2026-10, or a batch reference
+    scope: Mapped[str] = mapped_column(sa.String(12))  # the district's jurisdiction code
+    population: Mapped[list[int]] = mapped_column(JSONType)
+    seed: Mapped[str] = mapped_column(sa.String(64))
+    quota: Mapped[int]
+    drawn: Mapped[list[int]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Inspection(Base):
+    """A key inspection of a project, opened by a complaint or a failed sample (R-SUP-7, A-6)."""
+
+    __tablename__ = "inspection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("project.id"), index=True)
+    trigger: Mapped[str] = mapped_column(sa.String(16))  # complaint, sample
+    complaint_id: Mapped[int | None] = mapped_column(sa.ForeignKey("complaint.id"))
+    draw_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sampling_draw.id"))
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")  # open, closed
+    result: Mapped[str | None] = mapped_column(sa.String(16))  # genuine, false
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    closed_at: Mapped[datetime | None]
+
+
+class Push(Base):
+    """The outbox of pushes to the national platform, written with the step that asks for
+    them; ``idempotency_key`` makes a repeated send harmless."""
+
+    __tablename__ = "push_outbox"
+    __table_args__ = (sa.Index("ix_push_outbox_pending", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # stage, grade, correction, fraud_mark
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("project.id"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    national_id: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    sent_at: Mapped[datetime | None]
