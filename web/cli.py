@@ -98,6 +98,26 @@ def demo() -> None:
 
 
 @main.command()
+@click.option("--check", is_flag=True, help="Exit 1 when a rule has no element or no test.")
+def rules(check: bool) -> None:
+    """Print each rule of docs/guide/RULES.md with its BPMN elements and tests."""
+    from registry.traceability import gaps, matrix
+
+    table = matrix()
+    for rule in table:
+        click.echo(f"{rule.id}  {rule.text[:60]}")
+        click.echo(f"    元素: {'; '.join(rule.elements) or '（无）'}")
+        click.echo(f"    测试: {'; '.join(rule.tests) or '（无）'}")
+    missing = gaps(table)
+    covered = len(table) - len(missing)
+    click.echo(f"\n{covered}/{len(table)} 条规则既有流程元素又有测试")
+    if check and missing:
+        for line in missing:
+            click.echo(line, err=True)
+        sys.exit(1)
+
+
+@main.command()
 def tick() -> None:
     """Enqueue due jobs and timers once (the worker does this every second)."""
     from engine.jobs import tick as run_tick
