@@ -52,13 +52,13 @@ def run_service_job(job_id: int) -> str:
     instance = db.session.get(Instance, job.instance_id, populate_existing=True)
     if instance is None or instance.status not in ACTIVE:
         return "skipped"
-    handler = current_app.extensions["cqpi.catalog"].handler(job.operation)
     context = {"instance_id": job.instance_id, "business_key": instance.business_key,
                "job_id": job.id, "idempotency_key": f"cqpi-job-{job.id}",
                "attempt": job.attempts + 1, "scope": instance.scope}
     params = dict(job.params)
     db.session.rollback()  # no transaction stays open while the handler works
-    try:
+    try:  # an operation unknown to this process fails like any other attempt
+        handler = current_app.extensions["cqpi.catalog"].handler(job.operation)
         result = handler(params, context) or {}
         _apply_result(job_id, result)
     except Exception as exc:

@@ -28,7 +28,7 @@ from .definitions import latest, specs_of
 from .errors import Conflict, EngineError, ExpressionError, InvalidState, NotFound
 from .models import Incident, Instance, InstanceStatus, MessageWait, Timer, UserTask, WaitStatus
 from .specs import Workflow
-from .waits import JOB, Settings, Wait, apply, snapshot
+from .waits import JOB, MESSAGE, Settings, Wait, apply, snapshot
 
 ACTIVE = (InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.ERROR)
 RUN_JOB = "engine.jobs.run_service_job"
@@ -125,6 +125,12 @@ def _commit(step: _Step, status: str | None = None) -> Instance:
         if isinstance(exc, OperationalError) and "locked" not in str(exc):
             raise
         raise Conflict("流程实例已被他人更新，请刷新后重试") from None
+    except ExpressionError as exc:  # e.g. a user task's scope expression
+        db.session.rollback()
+        raise StepFailed(str(exc)) from None
+    except Exception:
+        db.session.rollback()
+        raise
     for job_id in job_ids:
         queue.enqueue(RUN_JOB, job_id)
     return inst
@@ -223,7 +229,7 @@ def correlate(name: str, correlation_key: str | None, payload: dict[str, Any] | 
             db.session.rollback()
             continue
         catching = [w.task for w in step.before.values()
-                    if w.kind == "message" and w.task.task_spec.event_definition.name == name]
+                    if w.kind == MESSAGE and w.task.task_spec.event_definition.name == name]
         event = BpmnEvent(catching[0].task_spec.event_definition, payload or {})
         _guarded(_advance, step.workflow, functools.partial(step.workflow.send_event, event))
         step.record("message_received", element_id=catching[0].task_spec.bpmn_id, actor=actor,

@@ -14,6 +14,7 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from .catalog import Catalog
@@ -135,7 +136,8 @@ def _check_gateways(name: str, root: Any) -> Iterable[Problem]:
 
 def _check_expressions(name: str, root: Any) -> Iterable[Problem]:
     paths = ("//bpmn:conditionExpression", "//bpmn:timeDuration", "//bpmn:timeDate",
-             "//bpmn:timeCycle", "//spiffworkflow:parameter/@value")
+             "//bpmn:timeCycle", "//spiffworkflow:parameter/@value",
+             "//spiffworkflow:property[@name='scope']/@value")
     for path in paths:
         for node in _xp(root, path):
             is_attr = isinstance(node, etree._ElementUnicodeResult)
@@ -169,12 +171,23 @@ def _check_catalog(name: str, root: Any, catalog: Catalog) -> Iterable[Problem]:
             known = "、".join(sorted(catalog.operations)) or "无"
             yield _problem(name, task, f"未知的服务操作“{ops[0]}”（已注册: {known}）")
     for task in _xp(root, "//bpmn:userTask"):
-        keys = _xp(task, "bpmn:extensionElements/spiffworkflow:properties"
-                         "/spiffworkflow:property[@name='formKey']/@value")
+        props = "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
+        for due in _xp(task, f"{props}[@name='dueIn']/@value"):
+            if not _is_duration(due):
+                yield _problem(name, task, f"期限 dueIn “{due}” 不是 ISO 8601 时长（如 P5D）")
+        keys = _xp(task, f"{props}[@name='formKey']/@value")
         if not keys:
             yield _problem(name, task, "用户任务没有指定表单 (属性 formKey)")
         elif keys[0] not in catalog.form_keys:
             yield _problem(name, task, f"未知的表单“{keys[0]}”")
+
+
+def _is_duration(text: str) -> bool:
+    try:
+        TimerEventDefinition.parse_iso_duration(text)
+    except Exception:  # the library raises a bare Exception for a bad duration
+        return False
+    return text.upper().startswith("P")
 
 
 def check_semantics(name: str, root: Any, catalog: Catalog) -> list[Problem]:

@@ -18,6 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .clock import now, to_naive_utc
 from .db import db
+from .expressions import evaluate
 from .models import Instance, Job, JobStatus, MessageWait, Timer, UserTask, WaitStatus
 from .specs import PARAMS_KEY, DeferredServiceTask
 
@@ -102,9 +103,11 @@ def _row(instance: Instance, key: str, wait: Wait, settings: Settings) -> Any:
     if wait.kind == USER:
         props = (getattr(spec, "extensions", None) or {}).get("properties", {})
         created = now()
+        scope = props.get("scope")
         return UserTask(id=key, instance_id=instance.id, element_id=spec.bpmn_id,
                         name=spec.bpmn_name, candidate_group=spec.lane,
-                        form_key=props.get("formKey"), scope=instance.scope,
+                        form_key=props.get("formKey"),
+                        scope=str(evaluate(scope, task.data)) if scope else instance.scope,
                         created_at=created, due_at=_due(created, props.get("dueIn")))
     if wait.kind == JOB:
         params = task._get_internal_data(PARAMS_KEY) or {}

@@ -149,3 +149,15 @@ def test_a_step_that_fails_after_a_job_becomes_an_incident(app: Flask) -> None:
     [incident] = db.session.scalars(sa.select(Incident)).all()
     assert incident.element_id == "Task_Publish"
     assert "Invalid duration" in incident.error or "流程无法继续" in incident.error
+
+
+def test_an_operation_unknown_to_the_worker_fails_into_an_incident(app: Flask) -> None:
+    start_push(app)
+    catalog = engine.catalog()
+    handler = catalog.operations.pop("test.flaky")
+    try:
+        drain(app)
+    finally:
+        catalog.operations["test.flaky"] = handler
+    [incident] = db.session.scalars(sa.select(Incident)).all()
+    assert "未注册的服务操作: test.flaky" in incident.error

@@ -23,7 +23,7 @@ from engine.models import (
     UserTask,
     WaitStatus,
 )
-from tests.conftest import CALLS, deploy, work
+from tests.conftest import BPMN, CALLS, deploy, work
 
 
 def fresh(model: Any, key: Any) -> Any:
@@ -200,3 +200,26 @@ def test_state_saved_by_another_serializer_version_is_refused_clearly(app: Flask
     db.session.commit()
     with pytest.raises(engine.InvalidState, match="序列化格式 1.0"):
         engine.complete_task(task.id, {"decision": "approve"}, actor="r")
+
+
+SCOPED = (BPMN / "flow.bpmn").read_text().replace(
+    '<spiffworkflow:property name="dueIn" value="P5D"/>',
+    '<spiffworkflow:property name="dueIn" value="P5D"/>\n'
+    '          <spiffworkflow:property name="scope" value="&quot;org:&quot; + str(applicant)"/>')
+
+
+def test_a_user_task_scope_expression_picks_who_sees_it(app: Flask) -> None:
+    engine.deploy([("flow.bpmn", SCOPED.encode())], engine.catalog())
+    inst = engine.start("flow", business_key="S", scope="500103",
+                        data={"title": "t", "wait": "PT1H", "applicant": 42})
+    [task] = open_tasks(inst.id)
+    assert task.scope == "org:42"
+    with pytest.raises(engine.StepFailed, match="applicant"):
+        engine.start("flow", business_key="S2", data={"title": "t", "wait": "PT1H"})
+    assert db.session.scalar(sa.select(sa.func.count(Instance.id))) == 1
+
+
+def test_a_bad_due_duration_is_refused_at_validation(app: Flask) -> None:
+    bad = SCOPED.replace('value="P5D"', 'value="five days"')
+    with pytest.raises(engine.DefinitionInvalid, match="dueIn"):
+        engine.deploy([("flow.bpmn", bad.encode())], engine.catalog())
