@@ -33,6 +33,7 @@ from .runtime import (
     fire_timer,
     open_incident,
 )
+from .waits import JOB, key
 
 FIRE_TIMER = "engine.jobs.run_timer"
 STALE_AFTER = timedelta(minutes=5)
@@ -101,7 +102,7 @@ def _complete(job_id: int, result: dict[str, Any]) -> None:
 
     _advance(step.workflow, take_result)
     job.status = JobStatus.DONE
-    step.before.pop(job.task_id)  # its row is closed here, not as a cancelled wait
+    step.before.pop(key(JOB, job.task_id))  # its row is closed here, not as a cancelled wait
     step.record("job_succeeded", element_id=job.element_id,
                 data={"operation": job.operation, "attempt": job.attempts, "result": result})
     _commit(step)

@@ -153,7 +153,8 @@ class MessageWait(Base):
         sa.Index("ix_engine_message_wait_lookup", "status", "name", "correlation_key"),
     )
 
-    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)  # SpiffWorkflow task id
+    id: Mapped[str] = mapped_column(sa.String(240), primary_key=True)  # task id:message name
+    task_id: Mapped[str] = mapped_column(sa.String(36))  # SpiffWorkflow task id
     instance_id: Mapped[int] = mapped_column(sa.ForeignKey("engine_instance.id"), index=True)
     element_id: Mapped[str] = mapped_column(sa.String(200))
     name: Mapped[str] = mapped_column(sa.String(200))

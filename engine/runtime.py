@@ -28,7 +28,7 @@ from .definitions import latest, specs_of
 from .errors import Conflict, EngineError, ExpressionError, InvalidState, NotFound
 from .models import Incident, Instance, InstanceStatus, MessageWait, Timer, UserTask, WaitStatus
 from .specs import Workflow
-from .waits import JOB, MESSAGE, Settings, Wait, apply, snapshot
+from .waits import JOB, MESSAGE, TIMER, USER, Settings, Wait, apply, key, snapshot
 
 ACTIVE = (InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.ERROR)
 RUN_JOB = "engine.jobs.run_service_job"
@@ -174,7 +174,7 @@ def complete_task(task_id: str, data: dict[str, Any], actor: str | None) -> Inst
 
     _guarded(_advance, step.workflow, fill_and_run)
     row.status, row.completed_at, row.completed_by = WaitStatus.DONE, now(), actor
-    step.before.pop(task_id)  # its row is closed here, not as a cancelled wait
+    step.before.pop(key(USER, task_id))  # its row is closed here, not as a cancelled wait
     step.record("task_completed", element_id=row.element_id, actor=actor, data=data)
     return _commit(step)
 
@@ -228,12 +228,12 @@ def correlate(name: str, correlation_key: str | None, payload: dict[str, Any] | 
         if step.instance.status not in ACTIVE:
             db.session.rollback()
             continue
-        catching = [w.task for w in step.before.values()
-                    if w.kind == MESSAGE and w.task.task_spec.event_definition.name == name]
-        event = BpmnEvent(catching[0].task_spec.event_definition, payload or {})
+        catching = [w for w in step.before.values()
+                    if w.kind == MESSAGE and w.message.name == name]
+        event = BpmnEvent(catching[0].message, payload or {})
         _guarded(_advance, step.workflow, functools.partial(step.workflow.send_event, event))
-        step.record("message_received", element_id=catching[0].task_spec.bpmn_id, actor=actor,
-                    data={"name": name, "payload": payload or {}})
+        step.record("message_received", element_id=catching[0].task.task_spec.bpmn_id,
+                    actor=actor, data={"name": name, "payload": payload or {}})
         _commit(step)
         delivered += 1
     return delivered
@@ -249,7 +249,7 @@ def fire_timer(timer_id: str) -> bool:
         db.session.rollback()
         return False
     _guarded(_advance, step.workflow, step.workflow.refresh_timers)
-    if timer_id in snapshot(step.workflow):  # SpiffWorkflow's clock says: not yet
+    if key(TIMER, timer_id) in snapshot(step.workflow):  # SpiffWorkflow's clock: not yet
         db.session.rollback()
         db.session.execute(sa.update(Timer).filter_by(id=timer_id).values(enqueued_at=None))
         db.session.commit()

@@ -1,8 +1,9 @@
 """Wait states: read them off a workflow, and keep their tables in step with it.
 
-A snapshot maps each waiting SpiffWorkflow task id to what it waits for. Comparing the
-snapshots before and after a step tells which rows to insert and which to close, without
-querying the tables first.
+A snapshot maps each wait (``kind:task id``, and the message name for messages) to the
+waiting SpiffWorkflow task. Comparing the snapshots before and after a step tells which rows
+to insert and which to close, without querying the tables first. An event-based gateway is
+one waiting task with several events: it gets a timer row and a row per message.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
@@ -29,32 +31,49 @@ USER, JOB, TIMER, MESSAGE = "user", "job", "timer", "message"
 class Wait:
     kind: str
     task: Any = field(compare=False)
+    message: Any = field(default=None, compare=False)  # the message definition it catches
+
+    @property
+    def task_id(self) -> str:
+        return str(self.task.id)
+
+    @property
+    def row_id(self) -> str:
+        """The id of its row: the task id, plus the message name for a message wait."""
+        if self.kind == MESSAGE:
+            return f"{self.task_id}:{self.message.name}"
+        return self.task_id
 
 
 def snapshot(workflow: Any) -> dict[str, Wait]:
-    """Everything the workflow waits for, by task id."""
+    """Everything the workflow waits for, by ``kind:row id``."""
     found: dict[str, Wait] = {}
     mask = TaskState.READY | TaskState.STARTED | TaskState.WAITING
     for task in workflow.get_tasks(state=mask):
-        kind = _kind(task)
-        if kind:
-            found[str(task.id)] = Wait(kind, task)
+        for wait in _waits(task):
+            found[f"{wait.kind}:{wait.row_id}"] = wait
     return found
 
 
-def _kind(task: Any) -> str | None:
+def key(kind: str, task_id: str) -> str:
+    """The snapshot key of a user task, job or timer."""
+    return f"{kind}:{task_id}"
+
+
+def _waits(task: Any) -> list[Wait]:
     spec = task.task_spec
     if task.state == TaskState.READY and spec.manual:
-        return USER
+        return [Wait(USER, task)]
     if task.state == TaskState.STARTED and isinstance(spec, DeferredServiceTask):
-        return JOB
-    if task.state == TaskState.WAITING:
-        event = getattr(spec, "event_definition", None)
-        if isinstance(event, TimerEventDefinition):
-            return TIMER
-        if isinstance(event, MessageEventDefinition):
-            return MESSAGE
-    return None
+        return [Wait(JOB, task)]
+    if task.state != TaskState.WAITING:
+        return []
+    event = getattr(spec, "event_definition", None)
+    events = event.event_definitions if isinstance(event, MultipleEventDefinition) else [event]
+    waits = [Wait(MESSAGE, task, e) for e in events if isinstance(e, MessageEventDefinition)]
+    if any(isinstance(e, TimerEventDefinition) for e in events):
+        waits.append(Wait(TIMER, task))
+    return waits
 
 
 @dataclass
@@ -66,24 +85,24 @@ class Settings:
 def apply(instance: Instance, before: dict[str, Wait], after: dict[str, Wait],
           settings: Settings) -> list[Job]:
     """Insert rows for new waits, close rows of waits that ended; return the new jobs."""
-    gone = [k for k in before if k not in after]
+    gone = [before[k] for k in before if k not in after]
     if gone:
-        _close(gone, {k: before[k].kind for k in gone})
+        _close(gone)
     jobs = []
-    for key, wait in after.items():
-        if key in before:
+    for name, wait in after.items():
+        if name in before:
             continue
-        row = _row(instance, key, wait, settings)
+        row = _row(instance, wait, settings)
         db.session.add(row)
         if isinstance(row, Job):
             jobs.append(row)
     return jobs
 
 
-def _close(keys: list[str], kinds: dict[str, str]) -> None:
+def _close(waits: list[Wait]) -> None:
     by_kind: dict[str, list[str]] = {}
-    for key in keys:
-        by_kind.setdefault(kinds[key], []).append(key)
+    for wait in waits:
+        by_kind.setdefault(wait.kind, []).append(wait.row_id)
     for kind, ids in by_kind.items():
         if kind == USER:
             stmt = sa.update(UserTask).where(UserTask.id.in_(ids),
@@ -98,8 +117,8 @@ def _close(keys: list[str], kinds: dict[str, str]) -> None:
                 model.id.in_(ids), model.status == WaitStatus.OPEN).values(status=WaitStatus.DONE))
 
 
-def _row(instance: Instance, key: str, wait: Wait, settings: Settings) -> Any:
-    task, spec = wait.task, wait.task.task_spec
+def _row(instance: Instance, wait: Wait, settings: Settings) -> Any:
+    task, spec, key = wait.task, wait.task.task_spec, wait.task_id
     if wait.kind == USER:
         props = (getattr(spec, "extensions", None) or {}).get("properties", {})
         created = now()
@@ -120,8 +139,9 @@ def _row(instance: Instance, key: str, wait: Wait, settings: Settings) -> Any:
     if wait.kind == TIMER:
         return Timer(id=key, instance_id=instance.id, element_id=spec.bpmn_id,
                      due_at=timer_due(task))
-    return MessageWait(id=key, instance_id=instance.id, element_id=spec.bpmn_id,
-                       name=spec.event_definition.name, correlation_key=instance.business_key)
+    return MessageWait(id=wait.row_id, task_id=key, instance_id=instance.id,
+                       element_id=spec.bpmn_id, name=wait.message.name,
+                       correlation_key=instance.business_key)
 
 
 def _due(start: datetime, duration: str | None) -> datetime | None:

@@ -1,14 +1,26 @@
 """Service-task handlers, one module per capability, registered by operation name.
 
 A handler is ``fn(params, context) -> dict | None``: idempotent, its result merged into the
-task data. ``register`` adds every handler of the project to the engine's catalog.
+task data (or stored under the diagram's result variable).
 """
 
 from __future__ import annotations
 
 from engine.catalog import Catalog
 
+from . import entries, publicity, push
+
+OPERATIONS = {
+    "publicity.open": publicity.open_notice,
+    "publicity.close": publicity.close_notice,
+    "national_push.application": push.push_application,
+    "registry.set_status": entries.set_status,
+    "registry.apply_entry": entries.apply_entry,
+}
+"""Operation name (as diagrams name it) -> handler."""
+
 
 def register(catalog: Catalog) -> None:
-    """Add the project's service operations to ``catalog`` (none are built yet)."""
-    del catalog
+    """Add the project's service operations to ``catalog``."""
+    for name, handler in OPERATIONS.items():
+        catalog.add_operation(name, handler)

@@ -253,9 +253,9 @@ def add_attachment(application_id: int, user: User, kind: str, content: bytes,
     return row
 
 
-@_atomic
-def submit(application_id: int, user: User) -> Application:
-    """Submit a draft (or resubmit a returned) application once its materials are complete."""
+def prepare_submission(application_id: int, user: User) -> Application:
+    """Mark a draft (or returned) application submitted once its materials are complete,
+    without committing: the caller commits it together with the start of its procedure."""
     application = get_own(application_id, user)
     if application.status not in (AppStatus.DRAFT, AppStatus.RETURNED):
         raise NotAllowed(f"申请当前状态为“{application.status}”，不能提交")
@@ -267,6 +267,9 @@ def submit(application_id: int, user: User) -> Application:
     application.status = AppStatus.SUBMITTED
     application.submitted_at = now()
     return application
+
+
+submit = _atomic(prepare_submission)
 
 
 @_atomic

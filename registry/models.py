@@ -319,3 +319,14 @@ class Push(Base):
     national_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=now)
     sent_at: Mapped[datetime | None]
+
+
+class Holiday(Base):
+    """An admin's correction of the statutory calendar: a day off or a make-up working day
+    (调休) that the calendar package does not know yet, e.g. of a year not announced then."""
+
+    __tablename__ = "holiday"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    workday: Mapped[bool]
+    name: Mapped[str] = mapped_column(sa.String(100))

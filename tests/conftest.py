@@ -7,6 +7,7 @@ CQPI_REQUIRE_SERVICES=1 (set by .ci/run), in which case they fail.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,15 @@ import pytest
 import redis
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.serving import make_server
 
 import engine
+import forms
+import handlers
 from engine.db import db
 from engine.definitions import clear_cache
 from engine.worker import make_worker
+from handlers.national.simulator import create_simulator
 from web import create_app
 from web.database import prepare
 
@@ -62,7 +67,10 @@ def _flaky(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_catalog() -> engine.Catalog:
+    """The production catalog (handlers, forms) plus the test operations and form."""
     catalog = engine.Catalog()
+    handlers.register(catalog)
+    forms.register(catalog)
     catalog.add_operation("test.echo", _echo)
     catalog.add_operation("test.flaky", _flaky)
     catalog.add_form_keys(["test_form"])
@@ -81,6 +89,7 @@ def _config(url: str, tmp: Path, redis_url: str | None) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options,
         "REDIS_URL": redis_url, "CQPI_JOB_MAX_ATTEMPTS": 3, "CQPI_JOB_BACKOFF_SECONDS": 0,
         "CQPI_TICK_SECONDS": 0.2, "CQPI_QUEUE_NAME": f"cqpi-test-{os.getpid()}",
+        "CQPI_PUBLICITY": "PT1S", "CQPI_NATIONAL_TOKEN": SIM_TOKEN,
     }
 
 
@@ -103,12 +112,46 @@ def _redis() -> str:
     return REDIS_URL
 
 
+SIM_TOKEN = "test-national-token"
+
+
+class Simulator:
+    """The national-platform simulator, served over real HTTP from a thread."""
+
+    def __init__(self) -> None:
+        self.app = create_simulator(token=SIM_TOKEN)
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def state(self) -> Any:
+        return self.app.extensions["national_sim"]
+
+    def reset(self) -> None:
+        self.state.pushes.clear()
+        self.state.projects.clear()
+        self.state.fail_next = 0
+        self.state.delay_seconds = 0.0
+        self.state.requests = 0
+
+
+@pytest.fixture(scope="session")
+def national() -> Iterator[Simulator]:
+    sim = Simulator()
+    yield sim
+    sim.server.shutdown()
+    sim.server.server_close()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def backend_app(request: pytest.FixtureRequest,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def backend_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                national: Simulator) -> Iterator[Flask]:
     tmp = tmp_path_factory.mktemp(request.param)
     url = f"sqlite:///{tmp / 'test.sqlite3'}" if request.param == "sqlite" else _fresh_pg()
-    app = create_app(_config(url, tmp, _redis()), catalog=test_catalog())
+    config = _config(url, tmp, _redis())
+    config["CQPI_NATIONAL_URL"] = national.url
+    app = create_app(config, catalog=test_catalog())
     prepare(app)
     yield app
     dispose(app)
@@ -136,8 +179,9 @@ def dispose(app: Flask) -> None:
 
 
 @pytest.fixture
-def app(backend_app: Flask) -> Iterator[Flask]:
-    """A clean database, an empty queue, and an app context around the test."""
+def app(backend_app: Flask, national: Simulator) -> Iterator[Flask]:
+    """A clean database, an empty queue and simulator, and an app context around the test."""
+    national.reset()
     with backend_app.app_context():
         _truncate()
         clear_cache()

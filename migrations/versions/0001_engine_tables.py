@@ -93,7 +93,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_engine_job_instance_id'), ['instance_id'], unique=False)
 
     op.create_table('engine_message_wait',
-    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('id', sa.String(length=240), nullable=False),
+    sa.Column('task_id', sa.String(length=36), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=False),
     sa.Column('element_id', sa.String(length=200), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),

@@ -1,0 +1,61 @@
+"""Registry steps of the procedures: an application's status, and its entry into the records.
+
+``registry.set_status`` moves an application (returned, resubmitted, withdrawn, rejected);
+``registry.apply_entry`` writes the pushed stages as new versions with grade D (A-2).
+Both are idempotent: applying them twice has the effect of applying them once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.db import db
+from registry.applications import record_stage
+from registry.models import Application, AppStatus, Kind, Source
+
+MOVES = {
+    AppStatus.RETURNED: {AppStatus.SUBMITTED},
+    AppStatus.SUBMITTED: {AppStatus.RETURNED},
+    AppStatus.WITHDRAWN: {AppStatus.RETURNED, AppStatus.SUBMITTED, AppStatus.DRAFT},
+    AppStatus.REJECTED: {AppStatus.SUBMITTED},
+}
+"""Target status -> the statuses it may come from."""
+
+
+def _application(params: dict[str, Any]) -> Application:
+    application = db.session.get(Application, int(params["application_id"]))
+    if application is None:
+        raise LookupError(f"申请 {params['application_id']} 不存在")
+    return application
+
+
+def set_status(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    application = _application(params)
+    target = AppStatus(params["status"])
+    if application.status != target:
+        if application.status not in MOVES[target]:
+            raise ValueError(f"申请状态不能从 {application.status} 变为 {target}")
+        if target == AppStatus.SUBMITTED:
+            application.rounds += 1  # a resubmission after a return (A-4)
+        application.status = target
+        db.session.commit()
+    return {"application_status": application.status, "rounds": application.rounds}
+
+
+def apply_entry(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """Record the stages of a pushed intake/backfill application with grade D (A-2)."""
+    application = _application(params)
+    if application.status != AppStatus.APPROVED:
+        source = Source.BACKFILL if application.kind == Kind.BACKFILL else Source.BUSINESS
+        for stage, payload in application.data.items():
+            record = record_stage(application.project_id, stage, payload, source=source,
+                                  changed_by=f"application-{application.id}",
+                                  reason="入库" if application.kind == Kind.INTAKE else "补录",
+                                  application_id=application.id)
+            record.grade = params.get("grade", "D")
+        project = application.project
+        project.on_national_platform = True
+        project.national_id = project.national_id or params.get("national_id")
+        application.status = AppStatus.APPROVED
+        db.session.commit()
+    return {"application_status": application.status}

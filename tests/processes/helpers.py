@@ -1,0 +1,91 @@
+"""Scenario helpers: the deployed procedures, the people who work them, and the worker."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+import engine
+from engine.db import db
+from engine.jobs import tick
+from engine.models import Instance, UserTask, WaitStatus
+from registry import applications as apps
+from registry import users
+from registry.models import Application, Organisation, User
+from tests.conftest import work
+from tests.registry import factory
+from tests.registry.test_applications import PDF, header, hm_stages
+from web import workflow
+
+PROCESSES = Path(__file__).resolve().parents[2] / "processes"
+
+
+def deploy_processes() -> None:
+    files = [(p.name, p.read_bytes()) for p in sorted(PROCESSES.glob("*.bpmn"))]
+    engine.deploy(files, engine.catalog())
+
+
+@dataclass
+class People:
+    org: Organisation
+    unit: User
+    yuzhong: User
+    jiangbei: User
+    city: User
+
+
+def people() -> People:
+    org = factory.organisation("重庆渝建建设集团有限公司")
+    unit = factory.enterprise_user(org)
+    yuzhong = users.create_user("yz-reviewer", "password-123", "district_reviewer", "渝中审核",
+                                jurisdiction_code="500103")
+    jiangbei = users.create_user("jb-reviewer", "password-123", "district_reviewer", "江北审核",
+                                 jurisdiction_code="500105")
+    city = users.create_user("city-reviewer", "password-123", "city_reviewer", "市级审核")
+    db.session.commit()
+    return People(org, unit, yuzhong, jiangbei, city)
+
+
+def submit_intake(who: People, **project: Any) -> Application:
+    application = apps.open_application(who.unit, "intake", hm_stages(), project=header(**project))
+    for kind in ("report", "commitment", "application_form", "evidence"):
+        apps.add_attachment(application.id, who.unit, kind, PDF, f"{kind}.pdf")
+    return workflow.submit(application.id, who.unit)
+
+
+def open_task(application: Application) -> UserTask:
+    db.session.expire_all()
+    [task] = db.session.scalars(sa.select(UserTask).filter_by(
+        instance_id=application.instance_id, status=WaitStatus.OPEN)).all()
+    return task
+
+
+def instance_of(application: Application) -> Instance:
+    db.session.expire_all()
+    row = db.session.get(Instance, application.instance_id)
+    assert row is not None
+    return row
+
+
+def settle(app: Flask, wait_for_timers: float = 0.0) -> None:
+    """Run the worker and the scheduler tick until nothing is left to do now; with
+    ``wait_for_timers``, first let that many seconds pass so that short timers come due."""
+    if wait_for_timers:
+        time.sleep(wait_for_timers)
+    for _ in range(20):
+        work(app)
+        if not any(tick().values()):
+            break
+    db.session.expire_all()
+
+
+REVIEW_OK = {"items": [{"item": "contract", "result": "pass"},
+                       {"item": "completion", "result": "pass"},
+                       {"item": "attachments", "result": "pass"}]}
+REVIEW_PROBLEM = {"items": [{"item": "contract", "result": "problem",
+                             "reason": "合同金额与中标金额不一致"}]}
