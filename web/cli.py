@@ -117,6 +117,18 @@ def rules(check: bool) -> None:
         sys.exit(1)
 
 
+@main.command("national-sim")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=5100, show_default=True)
+@click.option("--token", default=None, help="Bearer token the simulator requires.")
+def national_sim(host: str, port: int, token: str | None) -> None:
+    """Serve the national-platform simulator (POST /_control to make it fail or slow)."""
+    from handlers.national.simulator import create_simulator
+
+    click.echo(f"全国平台模拟器运行于 http://{host}:{port}")
+    create_simulator(token).run(host=host, port=port, threaded=True, use_reloader=False)
+
+
 @main.command()
 def tick() -> None:
     """Enqueue due jobs and timers once (the worker does this every second)."""
@@ -136,6 +148,22 @@ def worker(burst: bool) -> None:
     if not app.config["REDIS_URL"]:
         raise click.UsageError("cqpi worker 需要 REDIS_URL；嵌入模式下作业在 cqpi run 进程内执行")
     run_worker(app, burst=burst)
+
+
+SIMULATOR_PATH = "/national-sim"
+
+
+def _mount_simulator(app: Flask, host: str, port: int) -> None:
+    """Without a national platform configured, serve the simulator under /national-sim and
+    push to it, so that a demo application goes all the way to "pushed"."""
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from handlers.national.simulator import create_simulator
+
+    app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, {SIMULATOR_PATH: create_simulator()})
+    app.config["CQPI_NATIONAL_URL"] = f"http://{host}:{port}{SIMULATOR_PATH}"
+    click.echo(f"未配置 CQPI_NATIONAL_URL: 使用内置的全国平台模拟器 {SIMULATOR_PATH}")
 
 
 @main.command()
@@ -159,6 +187,8 @@ def run(host: str, port: int, demo: bool) -> None:
     paths = sorted(PROCESSES.glob("*.bpmn"))
     if paths:
         _deploy(app, paths)
+    if not app.config.get("CQPI_NATIONAL_URL"):
+        _mount_simulator(app, host, port)
     if not app.config["REDIS_URL"]:
         start_embedded(app)
         click.echo("嵌入模式: SQLite + 进程内作业队列")

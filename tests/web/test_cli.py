@@ -85,6 +85,9 @@ def test_cqpi_run_serves_healthz_with_nothing_installed(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "cqpi run did not answer within 60 s"
                 time.sleep(0.3)
         assert (tmp_path / "cqpi.sqlite3").exists()
+        url = f"http://127.0.0.1:{port}/national-sim/healthz"
+        with urllib.request.urlopen(url, timeout=5) as r:  # the built-in simulator
+            assert r.status == 200
     finally:
         proc.terminate()
         proc.wait(timeout=10)

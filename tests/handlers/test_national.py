@@ -1,0 +1,56 @@
+"""The national-platform client against the simulator, over real HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.national.client import NationalClient, NationalError
+from tests.conftest import SIM_TOKEN, Simulator
+
+PROJECT = {"project_number": "5001032024010001", "name": "某项目"}
+
+
+@pytest.fixture
+def sim(national: Simulator) -> Simulator:
+    national.reset()
+    return national
+
+
+def client(sim: Simulator, token: str | None = SIM_TOKEN, timeout: float = 5) -> NationalClient:
+    return NationalClient(sim.url, token, timeout)
+
+
+def test_a_push_is_stored_once_per_idempotency_key(sim: Simulator) -> None:
+    first = client(sim).push("k-1", "stage", PROJECT, {"grades": {"contract": "D"}})
+    again = client(sim).push("k-1", "stage", PROJECT, {"grades": {"contract": "D"}})
+    assert again["national_id"] == first["national_id"] and again["replayed"] is True
+    assert len(sim.state.pushes) == 1
+    held = client(sim).lookup("5001032024010001")
+    assert held is not None and held["stages"] == {"contract": "D"}
+
+
+def test_lookup_of_an_unknown_project_is_none(sim: Simulator) -> None:
+    assert client(sim).lookup("5009992024010009") is None
+
+
+def test_wrong_token_is_refused(sim: Simulator) -> None:
+    with pytest.raises(NationalError, match="401"):
+        client(sim, token="wrong").push("k", "stage", PROJECT, {})
+
+
+def test_told_to_fail_it_fails_then_recovers(sim: Simulator) -> None:
+    sim.state.fail_next = 1
+    with pytest.raises(NationalError, match="503"):
+        client(sim).push("k-2", "stage", PROJECT, {})
+    assert client(sim).push("k-2", "stage", PROJECT, {})["national_id"]
+
+
+def test_a_slow_platform_times_out_clearly(sim: Simulator) -> None:
+    sim.state.delay_seconds = 1.0
+    with pytest.raises(NationalError, match="无法访问"):
+        client(sim, timeout=0.2).push("k-3", "stage", PROJECT, {})
+
+
+def test_an_unreachable_platform_is_a_clear_error() -> None:
+    with pytest.raises(NationalError, match="无法访问"):
+        NationalClient("http://127.0.0.1:1", None, 1).push("k", "stage", PROJECT, {})
