@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from engine.catalog import Catalog
 
-from . import entries, publicity, push
+from . import entries, publicity, push, sampling
 
 OPERATIONS = {
     "publicity.open": publicity.open_notice,
     "publicity.close": publicity.close_notice,
     "national_push.application": push.push_application,
+    "national_push.grade": push.push_grade,
     "registry.set_status": entries.set_status,
     "registry.apply_entry": entries.apply_entry,
+    "registry.set_grade": entries.set_grade,
+    "sampling.in_process": sampling.in_process,
 }
 """Operation name (as diagrams name it) -> handler."""
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
+from engine.clock import now
 from engine.db import db
+from registry import rules
 from registry.applications import record_stage
-from registry.models import Application, AppStatus, Kind, Source
+from registry.models import Application, AppStatus, Kind, Source, StageRecord
 
 MOVES = {
     AppStatus.RETURNED: {AppStatus.SUBMITTED},
@@ -56,6 +60,26 @@ def apply_entry(params: dict[str, Any], context: dict[str, Any]) -> dict[str, An
         project = application.project
         project.on_national_platform = True
         project.national_id = project.national_id or params.get("national_id")
+        application.status = AppStatus.APPROVED
+        db.session.commit()
+    return {"application_status": application.status}
+
+
+def set_grade(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """Give the application's stage its new grade (R-GA-3..5), checking the step again
+    (R-GA-2) in case the grade changed since the application was opened."""
+    application = _application(params)
+    if application.status != AppStatus.APPROVED:
+        [stage] = application.stages
+        record = db.session.scalar(sa.select(StageRecord).filter_by(
+            project_id=application.project_id, stage=stage))
+        if record is None:
+            raise LookupError(f"项目没有“{stage}”环节信息")
+        target = str(application.target_grade)
+        if record.grade != target:
+            rules.check_grade_step(application.project, record, target)
+            record.grade = target
+            record.updated_at = now()
         application.status = AppStatus.APPROVED
         db.session.commit()
     return {"application_status": application.status}

@@ -21,26 +21,49 @@ ENTRY_GRADE = "D"
 """A-2: a stage entered through intake or backfill reaches the platform with grade D."""
 
 
-def _outbox(key: str, application: Application) -> Push:
+def _project(application: Application) -> dict[str, Any]:
+    project = application.project
+    return {"project_number": project.project_number, "name": project.name,
+            "category": project.category, "location_code": project.location_code}
+
+
+def _outbox(key: str, kind: str, application: Application, payload: dict[str, Any]) -> Push:
     row = db.session.scalar(sa.select(Push).filter_by(idempotency_key=key))
     if row is None:
-        project = application.project
-        row = Push(idempotency_key=key, kind="stage", project_id=project.id, payload={
+        row = Push(idempotency_key=key, kind=kind, project_id=application.project_id, payload={
             "application_id": application.id, "kind": application.kind,
-            "project": {"project_number": project.project_number, "name": project.name,
-                        "category": project.category, "location_code": project.location_code},
-            "stages": application.data,
-            "grades": {stage: ENTRY_GRADE for stage in application.stages}})
+            "project": _project(application), **payload})
         db.session.add(row)
         db.session.commit()
     return row
 
 
-def push_application(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+def _application(params: dict[str, Any]) -> Application:
     application = db.session.get(Application, int(params["application_id"]))
     if application is None:
         raise LookupError(f"申请 {params['application_id']} 不存在")
-    row = _outbox(str(context["idempotency_key"]), application)
+    return application
+
+
+def push_grade(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """Send a stage's new grade (R-GA-1..5)."""
+    application = _application(params)
+    grades = {stage: application.target_grade for stage in application.stages}
+    row = _outbox(str(context["idempotency_key"]), "grade", application,
+                  {"stages": {}, "grades": grades})
+    return {"national_id": _send(row), "pushed_grade": application.target_grade}
+
+
+def push_application(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    application = _application(params)
+    grades = {stage: ENTRY_GRADE for stage in application.stages}
+    row = _outbox(str(context["idempotency_key"]), "stage", application,
+                  {"stages": application.data, "grades": grades})
+    return {"national_id": _send(row), "pushed_grade": ENTRY_GRADE}
+
+
+def _send(row: Push) -> str | None:
+    """Send an outbox row unless it was sent already; record the attempt either way."""
     if row.status != "sent":
         payload = row.payload
         try:
@@ -54,4 +77,4 @@ def push_application(params: dict[str, Any], context: dict[str, Any]) -> dict[st
         row.status, row.national_id, row.sent_at = "sent", answer["national_id"], now()
         row.attempts += 1
         db.session.commit()
-    return {"national_id": row.national_id, "pushed_grade": ENTRY_GRADE}
+    return row.national_id

@@ -1,0 +1,75 @@
+"""``sampling.in_process``: the city's ≥10% draw among the items each district reports
+(R-SUP-6, A-5).
+
+Each district and month has one recorded draw: its secret seed, the items in the order they
+came (population) and those drawn. An item is drawn when a keyed hash of it falls in the
+lucky tenth, or when fewer than ceil(10%) of the items so far have been drawn; so the share
+never falls below 10%, which items are drawn cannot be foreseen without the seed, and every
+decision can be derived again from what is recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from datetime import UTC
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.clock import now
+from engine.db import db
+from registry.calendar import BEIJING
+from registry.models import Application, SamplingDraw
+
+RATE = 0.1
+"""At least this share of each district's items per period is drawn (R-SUP-6)."""
+
+
+def lucky(seed: str, item: int) -> bool:
+    digest = hmac.new(seed.encode(), str(item).encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") % 10 == 0
+
+
+def replay(seed: str, population: list[int]) -> list[int]:
+    """The items drawn from ``population`` (in arrival order) with ``seed``."""
+    drawn: list[int] = []
+    for count, item in enumerate(population, start=1):
+        if lucky(seed, item) or len(drawn) < math.ceil(count * RATE):
+            drawn.append(item)
+    return drawn
+
+
+def _period() -> str:
+    return now().replace(tzinfo=UTC).astimezone(BEIJING).strftime("%Y-%m")
+
+
+def _draw(kind: str, period: str, scope: str) -> SamplingDraw:
+    query = sa.select(SamplingDraw).filter_by(kind=kind, period=period, scope=scope)
+    draw = db.session.scalar(query.with_for_update())
+    if draw is not None:
+        return draw
+    draw = SamplingDraw(kind=kind, period=period, scope=scope, population=[],
+                        seed=secrets.token_hex(16), quota=0, drawn=[])
+    db.session.add(draw)
+    db.session.flush()  # a worker creating the same draw at once fails here; its job retries
+    return draw
+
+
+def in_process(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """Decide (once) whether this application is drawn for the city's check."""
+    application = db.session.get(Application, int(params["application_id"]))
+    if application is None:
+        raise LookupError(f"申请 {params['application_id']} 不存在")
+    scope = application.project.managing_code or "city"
+    draw = _draw("in_process", _period(), scope)
+    if application.id not in draw.population:
+        population = [*draw.population, application.id]
+        draw.population = population
+        draw.drawn = replay(draw.seed, population)
+        draw.quota = math.ceil(len(population) * RATE)
+    sampled = application.id in draw.drawn
+    db.session.commit()
+    return {"sampled": sampled, "sampling_draw_id": draw.id}
