@@ -73,6 +73,14 @@ class FormalDocument(FormSchema):
             raise fail("commitment", "承诺", "上报市住房城乡建委须作出承诺（R-SUP-5）")
 
 
+class MinistryRequest(FormSchema):
+    """The city's written correction request to the Ministry (R-COR-5)."""
+
+    document_number = text("申请文号", max_len=100)
+    issued_on = day("发文日期")
+    attachment_id = text("申请文件附件", max_len=64)
+
+
 class MinistryReply(FormSchema):
     """The Ministry's reply to a correction request (R-COR-5)."""
 
@@ -137,7 +145,8 @@ class GradeDecision(FormSchema):
 TASK_FORMS: dict[str, type[FormSchema]] = {
     "review": Review, "amendment": Amendment, "objection": Objection,
     "objection_ruling": ObjectionRuling, "formal_document": FormalDocument,
-    "ministry_reply": MinistryReply, "sampling_result": SamplingResult,
+    "ministry_request": MinistryRequest, "ministry_reply": MinistryReply,
+    "sampling_result": SamplingResult,
     "inspection": Inspection, "complaint": Complaint, "grade_decision": GradeDecision,
 }
 """Form keys that diagrams may name on user tasks."""

@@ -15,6 +15,8 @@ OPERATIONS = {
     "publicity.close": publicity.close_notice,
     "national_push.application": push.push_application,
     "national_push.grade": push.push_grade,
+    "national_push.correction": push.push_correction,
+    "registry.apply_correction": entries.apply_correction,
     "registry.set_status": entries.set_status,
     "registry.apply_entry": entries.apply_entry,
     "registry.set_grade": entries.set_grade,

@@ -65,6 +65,21 @@ def apply_entry(params: dict[str, Any], context: dict[str, Any]) -> dict[str, An
     return {"application_status": application.status}
 
 
+def apply_correction(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """Write the corrected stages as new versions, once the Ministry agreed (R-COR-5); the
+    earlier versions stay."""
+    application = _application(params)
+    if application.status != AppStatus.APPROVED:
+        reason = f"勘误（部函 {params.get('reply_number') or '-'}）"
+        for stage, payload in application.data.items():
+            record_stage(application.project_id, stage, payload, source=Source.BUSINESS,
+                         changed_by=f"application-{application.id}", reason=reason,
+                         application_id=application.id)
+        application.status = AppStatus.APPROVED
+        db.session.commit()
+    return {"application_status": application.status}
+
+
 def set_grade(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Give the application's stage its new grade (R-GA-3..5), checking the step again
     (R-GA-2) in case the grade changed since the application was opened."""

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from engine.clock import now
 from engine.db import db
-from registry.models import Application, Push
+from registry.models import Application, Push, StageRecord
 
 from .national.client import NationalError, client
 
@@ -52,6 +52,17 @@ def push_grade(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any
     row = _outbox(str(context["idempotency_key"]), "grade", application,
                   {"stages": {}, "grades": grades})
     return {"national_id": _send(row), "pushed_grade": application.target_grade}
+
+
+def push_correction(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """Send applied corrections with the stages' current grades (R-COR-5)."""
+    application = _application(params)
+    grades = dict(db.session.execute(sa.select(StageRecord.stage, StageRecord.grade).where(
+        StageRecord.project_id == application.project_id,
+        StageRecord.stage.in_(application.stages))).all())
+    row = _outbox(str(context["idempotency_key"]), "correction", application,
+                  {"stages": application.data, "grades": grades})
+    return {"national_id": _send(row)}
 
 
 def push_application(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:

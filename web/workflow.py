@@ -115,6 +115,17 @@ def raise_objection(notice_id: int, raw: dict[str, Any]) -> Objection:
     return objection
 
 
+def ministry_replied(application_id: int, reply: dict[str, Any]) -> int:
+    """Deliver the Ministry's reply to a correction waiting for it (R-COR-5); returns how many
+    instances took it (0 when none waits). ``reply`` holds ``agreed`` and ``reply_number``."""
+    try:
+        data = TASK_FORMS["ministry_reply"]().load(reply)
+    except ValidationError as exc:
+        raise applications.FormInvalid(exc.messages) from None  # type: ignore[arg-type]
+    return engine.correlate("ministry_reply", business_key(application_id), json_safe(data),
+                            actor="ministry")
+
+
 def objection_application(objection: Objection) -> int:
     notice = db.session.get(PublicityNotice, objection.notice_id)
     assert notice is not None
