@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(BIN)/mypy engine handlers
 
 test: lint
+	$(BIN)/cqpi rules --check > /dev/null
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -5,19 +5,22 @@ It knows BPMN, not projects; nothing here imports the registry, forms, handlers 
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Flask, current_app
 
 from . import queue
 from .catalog import Catalog
 from .control import resume, retry, suspend, terminate
+from .db import db as _db
 from .definitions import deploy, latest
 from .errors import Conflict, DefinitionInvalid, EngineError, InvalidState, NotFound
+from .models import Instance
 from .runtime import StepFailed, claim, complete_task, correlate, start, unclaim
 
 __all__ = [
     "Catalog", "Conflict", "DefinitionInvalid", "EngineError", "InvalidState", "NotFound",
     "StepFailed", "catalog", "claim", "complete_task", "correlate", "deploy", "init_app",
-    "latest", "resume", "retry", "start", "suspend", "terminate", "unclaim",
+    "instance_by_key", "latest", "resume", "retry", "start", "suspend", "terminate", "unclaim",
 ]
 
 DEFAULTS = {
@@ -33,6 +36,12 @@ def init_app(app: Flask, catalog: Catalog) -> None:
         app.config.setdefault(key, value)
     app.extensions["cqpi.catalog"] = catalog
     queue.init_app(app)
+
+
+def instance_by_key(business_key: str) -> Instance | None:
+    """The newest instance with this business key, if any."""
+    return _db.session.scalar(sa.select(Instance).filter_by(business_key=business_key)
+                             .order_by(Instance.id.desc()).limit(1))
 
 
 def catalog() -> Catalog:

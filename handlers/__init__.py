@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from engine.catalog import Catalog
 
-from . import entries, publicity, push, sampling
+from . import entries, inspection, publicity, push, sampling
 
 OPERATIONS = {
     "publicity.open": publicity.open_notice,
@@ -21,6 +21,11 @@ OPERATIONS = {
     "registry.apply_entry": entries.apply_entry,
     "registry.set_grade": entries.set_grade,
     "sampling.in_process": sampling.in_process,
+    "sampling.monthly": sampling.monthly,
+    "inspection.open_for_failed_samples": inspection.open_for_failed_samples,
+    "inspection.close": inspection.close,
+    "registry.mark_false": entries.mark_false,
+    "national_push.fraud_mark": push.push_fraud_mark,
 }
 """Operation name (as diagrams name it) -> handler."""
 

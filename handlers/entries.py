@@ -15,7 +15,7 @@ from engine.clock import now
 from engine.db import db
 from registry import rules
 from registry.applications import record_stage
-from registry.models import Application, AppStatus, Kind, Source, StageRecord
+from registry.models import Application, AppStatus, Inspection, Kind, Source, StageRecord
 
 MOVES = {
     AppStatus.RETURNED: {AppStatus.SUBMITTED},
@@ -41,6 +41,8 @@ def set_status(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any
             raise ValueError(f"申请状态不能从 {application.status} 变为 {target}")
         if target == AppStatus.SUBMITTED:
             application.rounds += 1  # a resubmission after a return (A-4)
+        if target == AppStatus.REJECTED:
+            application.decided_at = now()
         application.status = target
         db.session.commit()
     return {"application_status": application.status, "rounds": application.rounds}
@@ -60,7 +62,7 @@ def apply_entry(params: dict[str, Any], context: dict[str, Any]) -> dict[str, An
         project = application.project
         project.on_national_platform = True
         project.national_id = project.national_id or params.get("national_id")
-        application.status = AppStatus.APPROVED
+        application.status, application.decided_at = AppStatus.APPROVED, now()
         db.session.commit()
     return {"application_status": application.status}
 
@@ -75,9 +77,23 @@ def apply_correction(params: dict[str, Any], context: dict[str, Any]) -> dict[st
             record_stage(application.project_id, stage, payload, source=Source.BUSINESS,
                          changed_by=f"application-{application.id}", reason=reason,
                          application_id=application.id)
-        application.status = AppStatus.APPROVED
+        application.status, application.decided_at = AppStatus.APPROVED, now()
         db.session.commit()
     return {"application_status": application.status}
+
+
+def mark_false(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """A-6: a confirmed false entry: every stage record of the project is marked 虚假项目."""
+    inspection = db.session.get(Inspection, int(params["inspection_id"]))
+    if inspection is None:
+        raise LookupError(f"检查 {params['inspection_id']} 不存在")
+    records = db.session.scalars(sa.select(StageRecord).filter_by(
+        project_id=inspection.project_id))
+    for record in records:
+        record.marked_false = True
+    inspection.status, inspection.result, inspection.closed_at = "closed", "false", now()
+    db.session.commit()
+    return {"marked_false": True}
 
 
 def set_grade(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
@@ -95,6 +111,6 @@ def set_grade(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]
             rules.check_grade_step(application.project, record, target)
             record.grade = target
             record.updated_at = now()
-        application.status = AppStatus.APPROVED
+        application.status, application.decided_at = AppStatus.APPROVED, now()
         db.session.commit()
     return {"application_status": application.status}

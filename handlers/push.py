@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from engine.clock import now
 from engine.db import db
-from registry.models import Application, Push, StageRecord
+from registry.models import Application, Inspection, Project, Push, StageRecord
 
 from .national.client import NationalError, client
 
@@ -62,6 +62,26 @@ def push_correction(params: dict[str, Any], context: dict[str, Any]) -> dict[str
         StageRecord.stage.in_(application.stages))).all())
     row = _outbox(str(context["idempotency_key"]), "correction", application,
                   {"stages": application.data, "grades": grades})
+    return {"national_id": _send(row)}
+
+
+def push_fraud_mark(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """A-6: send the 虚假项目 mark of a project confirmed false by a key inspection."""
+    inspection = db.session.get(Inspection, int(params["inspection_id"]))
+    if inspection is None:
+        raise LookupError(f"检查 {params['inspection_id']} 不存在")
+    key = str(context["idempotency_key"])
+    row = db.session.scalar(sa.select(Push).filter_by(idempotency_key=key))
+    if row is None:
+        project = db.session.get(Project, inspection.project_id)
+        assert project is not None
+        row = Push(idempotency_key=key, kind="fraud_mark", project_id=project.id, payload={
+            "inspection_id": inspection.id,
+            "project": {"project_number": project.project_number, "name": project.name,
+                        "category": project.category, "location_code": project.location_code},
+            "stages": {}, "grades": {}, "marked_false": True})
+        db.session.add(row)
+        db.session.commit()
     return {"national_id": _send(row)}
 
 

@@ -197,6 +197,7 @@ class Application(Base):
     created_by: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=now)
     submitted_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None] = mapped_column(index=True)  # approved or rejected
 
     project: Mapped[Project] = relationship()
 
@@ -296,6 +297,7 @@ class Inspection(Base):
     draw_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sampling_draw.id"))
     status: Mapped[str] = mapped_column(sa.String(16), default="open")  # open, closed
     result: Mapped[str | None] = mapped_column(sa.String(16))  # genuine, false
+    application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("application.id"))
     report: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(default=now)
     closed_at: Mapped[datetime | None]

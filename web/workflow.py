@@ -13,8 +13,9 @@ import engine
 from engine.db import db
 from engine.models import UserTask, WaitStatus
 from forms import TASK_FORMS
+from handlers.inspection import open_inspection
 from registry import applications, publicity
-from registry.models import Application, Objection, PublicityNotice, Role, User
+from registry.models import Application, Complaint, Objection, PublicityNotice, Role, User
 from registry.users import scope_of
 
 PROCESS_OF_KIND = {"intake": "intake", "backfill": "backfill", "correction": "correction",
@@ -124,6 +125,27 @@ def ministry_replied(application_id: int, reply: dict[str, Any]) -> int:
         raise applications.FormInvalid(exc.messages) from None  # type: ignore[arg-type]
     return engine.correlate("ministry_reply", business_key(application_id), json_safe(data),
                             actor="ministry")
+
+
+def file_complaint(raw: dict[str, Any]) -> Complaint:
+    """Record a complaint; a complaint about a known project opens a key inspection (R-SUP-7)."""
+    try:
+        complaint = publicity.add_complaint(raw)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if complaint.project_id is not None:
+        open_inspection(complaint.project_id, "complaint", complaint_id=complaint.id)
+    return complaint
+
+
+def start_monthly_sampling(period: str) -> engine.models.Instance:
+    """Start the month's sampling (R-SUP-2) once: a second start returns the first."""
+    key = f"monthly-sampling-{period}"
+    return engine.instance_by_key(key) or engine.start(
+        "monthly_sampling", business_key=key, scope="city", data={"period": period},
+        actor="scheduler")
 
 
 def objection_application(objection: Objection) -> int:

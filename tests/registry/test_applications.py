@@ -334,3 +334,58 @@ def test_withdraw_and_resubmit_rounds(org_user: tuple[Any, Any]) -> None:
     assert apps.withdraw(application.id, user).status == "withdrawn"
     with pytest.raises(apps.NotAllowed):
         apps.withdraw(application.id, user)
+
+
+@pytest.mark.parametrize(("changes", "ok"), [
+    ({"category": "HM", "sector": "01"}, True), ({"category": "HM", "sector": "02"}, True),
+    ({"category": "OI", "sector": "05"}, True), ({"category": "XX", "sector": "01"}, False),
+])
+def test_r_cat_1_three_categories(org_user: tuple[Any, Any], changes: dict[str, Any],
+                                  ok: bool) -> None:
+    """R-CAT-1: HM, OI and SUB are the categories; nothing else is accepted."""
+    _, user = org_user
+    if ok:
+        assert apps.open_application(user, "intake", hm_stages(), project=header(**changes)).id
+    else:
+        with pytest.raises(apps.FormInvalid) as exc:
+            apps.open_application(user, "intake", hm_stages(), project=header(**changes))
+        assert "「项目类别」不在代码表中" in exc.value.messages["project"]["category"][0]
+
+
+@pytest.mark.parametrize("sector", ["03", "04", "05", "06", "07", "08", "09", "10", "11", "12",
+                                    "99"])
+def test_r_cat_2_oi_sectors(org_user: tuple[Any, Any], sector: str) -> None:
+    """R-CAT-2: OI covers 公路、水运、水利、通信、铁路、矿山、电力、冶金、石油化工、机电 and other;
+    housing and municipal sectors are not OI."""
+    _, user = org_user
+    oi = header(category="OI", sector=sector)
+    assert apps.open_application(user, "intake", hm_stages(), project=oi).id
+    with pytest.raises(apps.FormInvalid) as exc:
+        apps.open_application(user, "intake", hm_stages(), project=header(category="OI",
+                                                                          sector="01"))
+    assert "R-CAT-2" in exc.value.messages["project"]["sector"][0]
+
+
+def test_r_hm_1_hm_units_enter_their_five_stages(org_user: tuple[Any, Any]) -> None:
+    """R-HM-1: bidding, contract, drawing review, completion and performance are entered by
+    the units of an HM project (verified by the authority before entry, see intake.bpmn)."""
+    _, user = org_user
+    stages = {k: copy.deepcopy(VALID[k]) for k in ("bidding", "contract", "drawing_review",
+                                                   "completion", "performance")}
+    application = apps.open_application(user, "intake", stages, project=header())
+    assert application.stages == sorted(stages)
+    assert application.status == "draft"  # entered, not yet in: review comes first
+
+
+def test_r_cor_3_a_correction_needs_its_report_and_materials(org_user: tuple[Any, Any]) -> None:
+    """R-COR-3: a correction report, commitment, application form and evidence."""
+    org, user = org_user
+    project = factory.project(org, on_platform=True)
+    factory.stage(project, "completion", VALID["completion"], grade="D")
+    db.session.commit()
+    application = apps.open_application(
+        user, "correction", {"completion": dict(VALID["completion"], actual_cost="1")},
+        project_id=project.id)
+    apps.add_attachment(application.id, user, "commitment", PDF, "承诺书.pdf")
+    error = refused("R-COR-3", apps.submit, application.id, user)
+    assert "报告" in str(error)
