@@ -32,7 +32,8 @@ def test_validate_prints_one_line_per_problem_and_exits_1(env: dict[str, str]) -
     flow = BPMN / "flow.bpmn"
     assert len(lines) == 2
     assert lines[0].startswith(f"{flow}:35: Task_Publish (发布公示): 未知的服务操作“test.echo”"
-                               "（已注册: national_push.application、")
+                               "（已注册: ")
+    assert "publicity.open" in lines[0]
     assert lines[1] == f"{flow}:25: Task_Enter (填写申请): 未知的表单“test_form”"
 
 
