@@ -28,7 +28,7 @@ from .definitions import latest, specs_of
 from .errors import Conflict, EngineError, ExpressionError, InvalidState, NotFound
 from .models import Incident, Instance, InstanceStatus, MessageWait, Timer, UserTask, WaitStatus
 from .specs import Workflow
-from .waits import JOB, MESSAGE, TIMER, USER, Settings, Wait, apply, key, snapshot
+from .waits import JOB, MESSAGE, TIMER, USER, Settings, Wait, apply, expire_timer, key, snapshot
 
 ACTIVE = (InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.ERROR)
 RUN_JOB = "engine.jobs.run_service_job"
@@ -242,18 +242,16 @@ def correlate(name: str, correlation_key: str | None, payload: dict[str, Any] | 
 def fire_timer(timer_id: str) -> bool:
     """Fire a due timer; False if it is gone, not due yet, or its instance is paused."""
     timer = db.session.get(Timer, timer_id, populate_existing=True)
-    if timer is None or timer.status != WaitStatus.OPEN:
+    if timer is None or timer.status != WaitStatus.OPEN or timer.due_at > now():
         return False
     step = _open(timer.instance_id)
     if step.instance.status not in ACTIVE:
         db.session.rollback()
         return False
+    waiting = step.before.get(key(TIMER, timer_id))
+    if waiting is not None:
+        expire_timer(waiting.task)
     _guarded(_advance, step.workflow, step.workflow.refresh_timers)
-    if key(TIMER, timer_id) in snapshot(step.workflow):  # SpiffWorkflow's clock: not yet
-        db.session.rollback()
-        db.session.execute(sa.update(Timer).filter_by(id=timer_id).values(enqueued_at=None))
-        db.session.commit()
-        return False
     step.record("timer_fired", element_id=timer.element_id)
     _commit(step)
     return True

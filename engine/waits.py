@@ -9,7 +9,7 @@ one waiting task with several events: it gets a timer row and a row per message.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -149,6 +149,17 @@ def _due(start: datetime, duration: str | None) -> datetime | None:
         return None
     parsed = TimerEventDefinition.parse_iso_duration(duration)
     return start + TimerEventDefinition.get_timedelta_from_start(parsed)
+
+
+def expire_timer(task: Any) -> None:
+    """Make a waiting timer task due by SpiffWorkflow's reading of the wall clock too (the
+    engine's clock, which may have travelled, has decided that it is due)."""
+    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):  # a cycle timer
+        task._set_internal_data(event_value={**value, "next": past})
+    else:
+        task._set_internal_data(event_value=past)
 
 
 def timer_due(task: Any) -> datetime:

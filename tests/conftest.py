@@ -22,6 +22,7 @@ from werkzeug.serving import make_server
 import engine
 import forms
 import handlers
+from engine import clock
 from engine.db import db
 from engine.definitions import clear_cache
 from engine.worker import make_worker
@@ -89,7 +90,7 @@ def _config(url: str, tmp: Path, redis_url: str | None) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options,
         "REDIS_URL": redis_url, "CQPI_JOB_MAX_ATTEMPTS": 3, "CQPI_JOB_BACKOFF_SECONDS": 0,
         "CQPI_TICK_SECONDS": 0.2, "CQPI_QUEUE_NAME": f"cqpi-test-{os.getpid()}",
-        "CQPI_PUBLICITY": "PT1S", "CQPI_NATIONAL_TOKEN": SIM_TOKEN,
+        "CQPI_PUBLICITY": "5", "CQPI_NATIONAL_TOKEN": SIM_TOKEN,
     }
 
 
@@ -182,6 +183,7 @@ def dispose(app: Flask) -> None:
 def app(backend_app: Flask, national: Simulator) -> Iterator[Flask]:
     """A clean database, an empty queue and simulator, and an app context around the test."""
     national.reset()
+    clock.reset()
     with backend_app.app_context():
         _truncate()
         clear_cache()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 import engine
+from engine import clock
 from engine.db import db
 from engine.jobs import tick
 from engine.models import Instance, UserTask, WaitStatus
@@ -72,11 +73,11 @@ def instance_of(application: Application) -> Instance:
     return row
 
 
-def settle(app: Flask, wait_for_timers: float = 0.0) -> None:
+def settle(app: Flask, travel: timedelta | None = None) -> None:
     """Run the worker and the scheduler tick until nothing is left to do now; with
-    ``wait_for_timers``, first let that many seconds pass so that short timers come due."""
-    if wait_for_timers:
-        time.sleep(wait_for_timers)
+    ``travel``, first move the engine's clock forward so that timers come due."""
+    if travel:
+        clock.travel(travel)
     for _ in range(20):
         work(app)
         if not any(tick().values()):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -48,7 +49,7 @@ def test_r_bf_3_backfilled_hm_data_reaches_the_platform_only_after_confirmation(
     assert review.element_id == "Task_DistrictReview"
     workflow.complete_task(review.id, REVIEW_OK, who.yuzhong)
     settle(app)
-    settle(app, wait_for_timers=1.2)
+    settle(app, travel=timedelta(days=15))
     assert instance_of(application).status == "completed"
     assert len(national.state.pushes) == 1
     sources = set(db.session.scalars(sa.select(StageRecord.source)))

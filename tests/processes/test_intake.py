@@ -3,6 +3,8 @@ engine, worker, registry and the national-platform simulator (SQLite and Postgre
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -23,6 +25,9 @@ from tests.processes.helpers import (
     submit_intake,
 )
 from web import workflow
+
+PAST_PUBLICITY = timedelta(days=15)
+"""Far enough ahead that any 5-working-day publicity period (A-1) has ended."""
 
 
 @pytest.fixture
@@ -57,7 +62,7 @@ def test_r_ib_2_a_4_returned_amended_approved_published_pushed_with_grade_d(
     assert notice is not None and notice.status == "open"
     assert national.state.pushes == {}  # nothing is pushed while publicity runs
 
-    settle(app, wait_for_timers=1.2)  # CQPI_PUBLICITY is PT1S in tests
+    settle(app, travel=PAST_PUBLICITY)  # 5 working days, time moved forward
     assert instance_of(application).status == "completed"
     assert len(national.state.pushes) == 1
     [push] = national.state.pushes.values()
@@ -102,21 +107,14 @@ def test_a_4_the_unit_may_withdraw_after_a_return(app: Flask, who) -> None:  # t
 
 
 def _published(app: Flask, who) -> Application:  # type: ignore[no-untyped-def]
-    app.config["CQPI_PUBLICITY"] = "PT1H"
     application = submit_intake(who)
     workflow.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
     settle(app)
     return application
 
 
-@pytest.fixture
-def long_publicity(app: Flask):  # type: ignore[no-untyped-def]
-    yield
-    app.config["CQPI_PUBLICITY"] = "PT1S"
-
-
 def test_a_3_an_upheld_objection_stops_the_push_and_returns_the_application(
-        app: Flask, who, national: Simulator, long_publicity) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, who, national: Simulator) -> None:  # type: ignore[no-untyped-def]
     """A-3: an objection during publicity goes to the authority; upheld, nothing is pushed
     and the application goes back to the unit."""
     application = _published(app, who)
@@ -137,7 +135,7 @@ def test_a_3_an_upheld_objection_stops_the_push_and_returns_the_application(
 
 
 def test_a_3_a_dismissed_objection_lets_the_push_go_ahead_once(
-        app: Flask, who, national: Simulator, long_publicity) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, who, national: Simulator) -> None:  # type: ignore[no-untyped-def]
     application = _published(app, who)
     notice = db.session.scalar(sa.select(PublicityNotice))
     assert notice is not None
@@ -155,7 +153,7 @@ def test_objections_after_publicity_are_refused(app: Flask, who) -> None:  # typ
     application = submit_intake(who)
     workflow.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
     settle(app)
-    settle(app, wait_for_timers=1.2)
+    settle(app, travel=PAST_PUBLICITY)
     notice = db.session.scalar(sa.select(PublicityNotice))
     assert notice is not None and notice.status == "closed"
     with pytest.raises(NotAllowed, match="公示期已结束"):
@@ -169,7 +167,7 @@ def test_a_push_that_fails_is_retried_and_reaches_the_platform_once(
     application = submit_intake(who)
     workflow.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
     settle(app)
-    settle(app, wait_for_timers=1.2)
+    settle(app, travel=PAST_PUBLICITY)
     assert instance_of(application).status == "completed"
     assert len(national.state.pushes) == 1
     assert national.state.requests == 3
@@ -186,3 +184,22 @@ def test_submitting_without_a_deployed_procedure_changes_nothing(app: Flask) -> 
     with pytest.raises(engine.NotFound):
         workflow.submit(application.id, who.unit)
     assert db.session.get(Application, application.id).status == "draft"  # type: ignore[union-attr]
+
+
+def test_a_1_publicity_lasts_five_working_days(app: Flask, who) -> None:  # type: ignore[no-untyped-def]
+    """A-1: the notice stays open until the end of its fifth working day (Beijing time)."""
+    from engine.clock import now
+    from registry.calendar import period_end
+
+    application = submit_intake(who)
+    workflow.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
+    settle(app)
+    notice = db.session.scalar(sa.select(PublicityNotice))
+    assert notice is not None
+    expected, _ = period_end(notice.opened_at, 5)
+    assert notice.closes_at == expected
+    settle(app, travel=notice.closes_at - now() - timedelta(minutes=1))
+    assert db.session.get(PublicityNotice, notice.id).status == "open"  # type: ignore[union-attr]
+    settle(app, travel=timedelta(minutes=2))
+    assert db.session.get(PublicityNotice, notice.id).status == "closed"  # type: ignore[union-attr]
+    assert instance_of(application).status == "completed"
