@@ -55,3 +55,22 @@ def test_r_bf_3_backfilled_hm_data_reaches_the_platform_only_after_confirmation(
     sources = set(db.session.scalars(sa.select(StageRecord.source)))
     assert sources == {"backfill"}
     assert db.session.get(Application, application.id).status == "approved"  # type: ignore[union-attr]
+
+
+def test_a_4_a_returned_backfill_is_amended_or_withdrawn(app: Flask, open_backfill: None) -> None:
+    from tests.processes.helpers import REVIEW_PROBLEM
+
+    deploy_processes()
+    who = people()
+    application = apps.open_application(who.unit, "backfill", backfill_stages(),
+                                        project=header(city_managed=True, managing_code=None))
+    for kind in ("report", "commitment", "application_form", "evidence"):
+        apps.add_attachment(application.id, who.unit, kind, PDF, f"{kind}.pdf")
+    application = workflow.submit(application.id, who.unit)
+    review = open_task(application)
+    assert review.element_id == "Task_CityReview"
+    workflow.complete_task(review.id, REVIEW_PROBLEM, who.city)
+    settle(app)
+    workflow.complete_task(open_task(application).id, {"action": "withdraw"}, who.unit)
+    settle(app)
+    assert db.session.get(Application, application.id).status == "withdrawn"  # type: ignore[union-attr]

@@ -138,3 +138,26 @@ def test_a_ministry_reply_without_a_waiting_correction_is_not_delivered(
     assert workflow.ministry_replied(application.id, AGREED) == 0
     with pytest.raises(apps.FormInvalid):
         workflow.ministry_replied(application.id, {"agreed": "perhaps"})
+
+
+def test_r_sup_5_an_undrawn_district_correction_goes_straight_to_the_ministry_request(
+        app: Flask, who: People) -> None:
+    from tests.processes.test_grade_adjust import _not_drawn_next
+
+    _not_drawn_next(who)
+    application = correction(who, city=False)
+    workflow.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
+    settle(app)
+    workflow.complete_task(open_task(application).id, DOCUMENT, who.yuzhong)
+    settle(app)
+    assert open_task(application).element_id == "Task_RequestMinistry"
+
+
+def test_a_4_a_returned_correction_may_be_withdrawn(app: Flask, who: People) -> None:
+    application = correction(who, city=True)
+    workflow.complete_task(open_task(application).id, REVIEW_PROBLEM, who.city)
+    settle(app)
+    workflow.complete_task(open_task(application).id, {"action": "withdraw"}, who.unit)
+    settle(app)
+    assert instance_of(application).status == "completed"
+    assert db.session.get(Application, application.id).status == "withdrawn"  # type: ignore[union-attr]

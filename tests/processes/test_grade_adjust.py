@@ -160,3 +160,28 @@ def test_a_5_the_quota_holds_at_every_size(seed: str, size: int) -> None:
     drawn = replay(seed, population)
     assert len(drawn) >= math.ceil(size * 0.1)
     assert set(drawn) <= set(population)
+
+
+def _not_drawn_next(who: People) -> None:
+    """Record this month's draw for 500103 so that the next item is not drawn: one item
+    already drawn (the quota of two items is one) and a seed that does not pick the next."""
+    from handlers.sampling import _period, lucky
+
+    next_id = (db.session.scalar(sa.select(sa.func.max(Application.id))) or 0) + 1
+    seed = next(f"seed-{i}" for i in range(1000) if not lucky(f"seed-{i}", next_id))
+    db.session.add(SamplingDraw(kind="in_process", period=_period(), scope="500103",
+                                population=[-1], seed=seed, quota=1, drawn=[-1]))
+    db.session.commit()
+
+
+def test_r_sup_5_an_undrawn_b_to_a_is_handled_at_once_on_the_commitment(
+        app: Flask, who: People) -> None:
+    """R-SUP-5: not drawn, the city handles the item at once on the district's commitment."""
+    _not_drawn_next(who)
+    application = grade_application(who, city=False, grade="B", target="A")
+    workflow.complete_task(open_task(application).id, APPROVE, who.yuzhong)
+    settle(app)
+    workflow.complete_task(open_task(application).id, DOCUMENT, who.yuzhong)
+    settle(app)
+    assert instance_of(application).status == "completed"
+    assert grade_of(application) == "A"

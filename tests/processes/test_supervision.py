@@ -137,3 +137,11 @@ def test_a_5_the_monthly_quota_is_always_met(size: int, seed: str) -> None:
     population = list(range(size))
     drawn = monthly_draw("2026-10", seed, population)
     assert len(drawn) == math.ceil(size * 0.1) and set(drawn) <= set(population)
+
+
+def test_r_sup_2_a_month_without_entries_draws_nothing(app: Flask, who: People) -> None:
+    instance = workflow.start_monthly_sampling("2026-08")
+    settle(app)
+    db.session.expire_all()
+    assert db.session.get(Instance, instance.id).status == "completed"  # type: ignore[union-attr]
+    assert db.session.scalar(sa.select(sa.func.count(SamplingDraw.id))) == 0
