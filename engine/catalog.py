@@ -19,6 +19,8 @@ Handler = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any] | None]
 class Catalog:
     operations: dict[str, Handler] = field(default_factory=dict)
     form_keys: set[str] = field(default_factory=set)
+    periodic: list[Callable[[], object]] = field(default_factory=list)
+    """Functions the scheduler tick calls every time (each decides whether work is due)."""
 
     def add_operation(self, name: str, handler: Handler) -> None:
         if name in self.operations and self.operations[name] is not handler:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 from SpiffWorkflow.util.task import TaskState
 
-from . import history, queue
+from . import history, queue, schedule
 from .clock import now
 from .db import db
 from .errors import Conflict, EngineError
@@ -160,7 +160,9 @@ def run_timer(timer_id: str) -> str:
 
 
 def tick(limit: int = 500) -> dict[str, int]:
-    """Enqueue what is due and not on the queue; safe to run in many processes at once."""
+    """Enqueue what is due and not on the queue, run the periodic functions; safe to run in
+    many processes at once."""
+    schedule.run_all(current_app.extensions["cqpi.catalog"].periodic)
     moment = now()
     stale = moment - STALE_AFTER
     due_jobs = db.session.scalars(

@@ -190,3 +190,13 @@ class Event(Base):
     actor: Mapped[str | None] = mapped_column(sa.String(200))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class ScheduledRun(Base):
+    """A periodic run that happened (e.g. the sampling of 2026-10): claimed once, cluster-wide."""
+
+    __tablename__ = "engine_scheduled_run"
+
+    name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    period: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from engine.catalog import Catalog
 
-from . import entries, inspection, publicity, push, sampling
+from . import entries, inspection, publicity, push, sampling, schedule
 
 OPERATIONS = {
     "publicity.open": publicity.open_notice,
@@ -34,3 +34,4 @@ def register(catalog: Catalog) -> None:
     """Add the project's service operations to ``catalog``."""
     for name, handler in OPERATIONS.items():
         catalog.add_operation(name, handler)
+    catalog.periodic.append(schedule.monthly_sampling_due)

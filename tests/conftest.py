@@ -90,7 +90,7 @@ def _config(url: str, tmp: Path, redis_url: str | None) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options,
         "REDIS_URL": redis_url, "CQPI_JOB_MAX_ATTEMPTS": 3, "CQPI_JOB_BACKOFF_SECONDS": 0,
         "CQPI_TICK_SECONDS": 0.2, "CQPI_QUEUE_NAME": f"cqpi-test-{os.getpid()}",
-        "CQPI_PUBLICITY": "5", "CQPI_NATIONAL_TOKEN": SIM_TOKEN,
+        "CQPI_PUBLICITY": "5", "CQPI_SAMPLING_DAY": 0, "CQPI_NATIONAL_TOKEN": SIM_TOKEN,
     }
 
 

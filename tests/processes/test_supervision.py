@@ -145,3 +145,35 @@ def test_r_sup_2_a_month_without_entries_draws_nothing(app: Flask, who: People) 
     db.session.expire_all()
     assert db.session.get(Instance, instance.id).status == "completed"  # type: ignore[union-attr]
     assert db.session.scalar(sa.select(sa.func.count(SamplingDraw.id))) == 0
+
+
+def test_r_sup_2_the_scheduler_starts_last_months_sampling_once(app: Flask, who: People) -> None:
+    """R-SUP-2: on the configured day the tick starts last month's sampling, once, however
+    many workers tick; a failed start is tried again at the next tick."""
+    from engine.jobs import tick
+    from handlers.sampling import previous_month
+
+    app.config["CQPI_SAMPLING_DAY"] = 1
+    try:
+        tick()
+        tick()
+    finally:
+        app.config["CQPI_SAMPLING_DAY"] = 0
+    key = f"monthly-sampling-{previous_month()}"
+    assert db.session.scalar(sa.select(sa.func.count(Instance.id)).filter_by(
+        business_key=key)) == 1
+
+
+def test_a_failed_scheduled_start_is_retried(app: Flask) -> None:
+    from engine.jobs import tick
+    from engine.models import ScheduledRun
+
+    app.config["CQPI_SAMPLING_DAY"] = 1
+    try:
+        tick()  # nothing deployed: the start fails and the claim is given back
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ScheduledRun)) == 0
+        deploy_processes()
+        tick()
+    finally:
+        app.config["CQPI_SAMPLING_DAY"] = 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ScheduledRun)) == 1
