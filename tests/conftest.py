@@ -168,7 +168,10 @@ def empty_queue() -> None:
     for registry in (queue.failed_job_registry, queue.finished_job_registry,
                      queue.started_job_registry, queue.scheduled_job_registry):
         for job_id in registry.get_job_ids():
-            registry.remove(job_id, delete_job=True)
+            try:
+                registry.remove(job_id, delete_job=True)
+            except NotImplementedError:  # rq keeps started jobs by execution
+                queue.connection.delete(registry.key)
 
 
 def dispose(app: Flask) -> None:
