@@ -21,6 +21,8 @@ class Catalog:
     form_keys: set[str] = field(default_factory=set)
     periodic: list[Callable[[], object]] = field(default_factory=list)
     """Functions the scheduler tick calls every time (each decides whether work is due)."""
+    task_listeners: list[Callable[[list[Any]], object]] = field(default_factory=list)
+    """Functions told of the user tasks a step creates, in the step's transaction."""
 
     def add_operation(self, name: str, handler: Handler) -> None:
         if name in self.operations and self.operations[name] is not handler:

@@ -114,11 +114,13 @@ def _commit(step: _Step, status: str | None = None) -> Instance:
         if inst.id is None:  # a new instance: insert it first, its rows refer to its id
             db.session.add(inst)
         db.session.flush()  # the lock_version check happens here
-        jobs = apply(inst, step.before, after, _settings())
+        created = apply(inst, step.before, after, _settings())
         for kind, details in step.events:
             history.record(inst.id, kind, **details)
+        for listener in current_app.extensions["cqpi.catalog"].task_listeners:
+            listener(created.tasks)  # in this transaction: it commits with the step
         db.session.flush()
-        job_ids = [job.id for job in jobs]
+        job_ids = [job.id for job in created.jobs]
         db.session.commit()
     except (StaleDataError, OperationalError) as exc:
         db.session.rollback()

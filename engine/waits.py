@@ -82,21 +82,31 @@ class Settings:
     backoff_base: int
 
 
+@dataclass
+class Created:
+    """The rows a step added for new waits."""
+
+    jobs: list[Job] = field(default_factory=list)
+    tasks: list[UserTask] = field(default_factory=list)
+
+
 def apply(instance: Instance, before: dict[str, Wait], after: dict[str, Wait],
-          settings: Settings) -> list[Job]:
-    """Insert rows for new waits, close rows of waits that ended; return the new jobs."""
+          settings: Settings) -> Created:
+    """Insert rows for new waits, close rows of waits that ended; return the new rows."""
     gone = [before[k] for k in before if k not in after]
     if gone:
         _close(gone)
-    jobs = []
+    created = Created()
     for name, wait in after.items():
         if name in before:
             continue
         row = _row(instance, wait, settings)
         db.session.add(row)
         if isinstance(row, Job):
-            jobs.append(row)
-    return jobs
+            created.jobs.append(row)
+        elif isinstance(row, UserTask):
+            created.tasks.append(row)
+    return created
 
 
 def _close(waits: list[Wait]) -> None:

@@ -8,6 +8,7 @@ from marshmallow import fields, validates_schema
 
 from . import codes
 from .base import PROJECT_NUMBER, FormSchema, code, fail, flag, text
+from .stages import BasicInfo, Permit
 
 CATEGORIES = {"HM": "房屋建筑和市政工程总承包", "OI": "其他行业工程总承包",
               "SUB": "专业承包（分包）"}
@@ -42,3 +43,16 @@ class ProjectHeader(FormSchema):
             raise fail("managing_code", "管理区县", "非市管项目须指明管理区县（A-7）")
         if data.get("city_managed") and data.get("managing_code"):
             raise fail("managing_code", "管理区县", "市管项目不属于区县管理（A-7）")
+
+
+class PermitFeed(FormSchema):
+    """What the permit-issuing system (施工许可核发系统) pushes of an HM project (R-HM-2)."""
+
+    project_number = text("项目编号", pattern=PROJECT_NUMBER, pattern_hint="应为 16 位数字")
+    name = text("项目名称")
+    sector = code("项目分类", {k: codes.PROJECT_CATEGORIES[k] for k in codes.HM_CATEGORIES})
+    location_code = text("项目所在地（区划代码）", max_len=12)
+    city_managed = flag("是否市管项目")
+    managing_code = text("管理区县（区划代码）", required=False, max_len=12)
+    basic = fields.Nested(BasicInfo, required=True, metadata={"label": "基本信息"})
+    permit = fields.Nested(Permit, required=True, metadata={"label": "施工许可"})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from engine.catalog import Catalog
 
-from . import entries, inspection, publicity, push, sampling, schedule
+from . import entries, inspection, notify, publicity, push, sampling, schedule
 
 OPERATIONS = {
     "publicity.open": publicity.open_notice,
@@ -35,3 +35,4 @@ def register(catalog: Catalog) -> None:
     for name, handler in OPERATIONS.items():
         catalog.add_operation(name, handler)
     catalog.periodic.append(schedule.monthly_sampling_due)
+    catalog.task_listeners.append(notify.tasks_arrived)

@@ -17,6 +17,8 @@ from registry import rules
 from registry.applications import record_stage
 from registry.models import Application, AppStatus, Inspection, Kind, Source, StageRecord
 
+from . import notify
+
 MOVES = {
     AppStatus.RETURNED: {AppStatus.SUBMITTED},
     AppStatus.SUBMITTED: {AppStatus.RETURNED},
@@ -44,6 +46,7 @@ def set_status(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any
         if target == AppStatus.REJECTED:
             application.decided_at = now()
         application.status = target
+        notify.application_moved(application)
         db.session.commit()
     return {"application_status": application.status, "rounds": application.rounds}
 
@@ -63,6 +66,7 @@ def apply_entry(params: dict[str, Any], context: dict[str, Any]) -> dict[str, An
         project.on_national_platform = True
         project.national_id = project.national_id or params.get("national_id")
         application.status, application.decided_at = AppStatus.APPROVED, now()
+        notify.application_moved(application)
         db.session.commit()
     return {"application_status": application.status}
 
@@ -78,6 +82,7 @@ def apply_correction(params: dict[str, Any], context: dict[str, Any]) -> dict[st
                          changed_by=f"application-{application.id}", reason=reason,
                          application_id=application.id)
         application.status, application.decided_at = AppStatus.APPROVED, now()
+        notify.application_moved(application)
         db.session.commit()
     return {"application_status": application.status}
 
@@ -112,5 +117,6 @@ def set_grade(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]
             record.grade = target
             record.updated_at = now()
         application.status, application.decided_at = AppStatus.APPROVED, now()
+        notify.application_moved(application)
         db.session.commit()
     return {"application_status": application.status}

@@ -332,3 +332,17 @@ class Holiday(Base):
     day: Mapped[date] = mapped_column(primary_key=True)
     workday: Mapped[bool]
     name: Mapped[str] = mapped_column(sa.String(100))
+
+
+class Notification(Base):
+    """An in-app notice: to everyone of a group in a scope (``audience`` ``scope|group``) when
+    a task arrives, or to an organisation (``org:ID``) when its application moves."""
+
+    __tablename__ = "notification"
+    __table_args__ = (sa.Index("ix_notification_audience", "audience", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audience: Mapped[str] = mapped_column(sa.String(250))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    link: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(default=now)

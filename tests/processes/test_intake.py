@@ -203,3 +203,15 @@ def test_a_1_publicity_lasts_five_working_days(app: Flask, who) -> None:  # type
     settle(app, travel=timedelta(minutes=2))
     assert db.session.get(PublicityNotice, notice.id).status == "closed"  # type: ignore[union-attr]
     assert instance_of(application).status == "completed"
+
+
+def test_notices_reach_the_reviewers_group_and_the_applicant(app: Flask, who) -> None:  # type: ignore[no-untyped-def]
+    from registry.models import Notification
+
+    application = submit_intake(who)
+    workflow.complete_task(open_task(application).id, REVIEW_PROBLEM, who.yuzhong)
+    settle(app)
+    audiences = [n.audience for n in db.session.scalars(
+        sa.select(Notification).order_by(Notification.id))]
+    assert audiences == ["500103|区县住建主管部门", f"org:{who.org.id}",
+                         f"org:{who.org.id}|参建单位"]
