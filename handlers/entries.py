@@ -15,9 +15,10 @@ from engine.clock import now
 from engine.db import db
 from registry import rules
 from registry.applications import record_stage
-from registry.models import Application, AppStatus, Inspection, Kind, Source, StageRecord
+from registry.models import AppStatus, Kind, Source, StageRecord
 
 from . import notify
+from . import params as params_
 
 MOVES = {
     AppStatus.RETURNED: {AppStatus.SUBMITTED},
@@ -28,15 +29,8 @@ MOVES = {
 """Target status -> the statuses it may come from."""
 
 
-def _application(params: dict[str, Any]) -> Application:
-    application = db.session.get(Application, int(params["application_id"]))
-    if application is None:
-        raise LookupError(f"申请 {params['application_id']} 不存在")
-    return application
-
-
 def set_status(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
-    application = _application(params)
+    application = params_.application(params)
     target = AppStatus(params["status"])
     if application.status != target:
         if application.status not in MOVES[target]:
@@ -53,7 +47,7 @@ def set_status(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any
 
 def apply_entry(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Record the stages of a pushed intake/backfill application with grade D (A-2)."""
-    application = _application(params)
+    application = params_.application(params)
     if application.status != AppStatus.APPROVED:
         source = Source.BACKFILL if application.kind == Kind.BACKFILL else Source.BUSINESS
         for stage, payload in application.data.items():
@@ -74,7 +68,7 @@ def apply_entry(params: dict[str, Any], context: dict[str, Any]) -> dict[str, An
 def apply_correction(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Write the corrected stages as new versions, once the Ministry agreed (R-COR-5); the
     earlier versions stay."""
-    application = _application(params)
+    application = params_.application(params)
     if application.status != AppStatus.APPROVED:
         reason = f"勘误（部函 {params.get('reply_number') or '-'}）"
         for stage, payload in application.data.items():
@@ -89,9 +83,7 @@ def apply_correction(params: dict[str, Any], context: dict[str, Any]) -> dict[st
 
 def mark_false(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """A-6: a confirmed false entry: every stage record of the project is marked 虚假项目."""
-    inspection = db.session.get(Inspection, int(params["inspection_id"]))
-    if inspection is None:
-        raise LookupError(f"检查 {params['inspection_id']} 不存在")
+    inspection = params_.inspection(params)
     records = db.session.scalars(sa.select(StageRecord).filter_by(
         project_id=inspection.project_id))
     for record in records:
@@ -104,7 +96,7 @@ def mark_false(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any
 def set_grade(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Give the application's stage its new grade (R-GA-3..5), checking the step again
     (R-GA-2) in case the grade changed since the application was opened."""
-    application = _application(params)
+    application = params_.application(params)
     if application.status != AppStatus.APPROVED:
         [stage] = application.stages
         record = db.session.scalar(sa.select(StageRecord).filter_by(

@@ -12,6 +12,8 @@ from engine.clock import now
 from engine.db import db
 from registry.models import Complaint, Inspection
 
+from . import params as params_
+
 PROCESS = "key_inspection"
 
 
@@ -54,9 +56,7 @@ def open_for_failed_samples(params: dict[str, Any], context: dict[str, Any]) -> 
 
 def close(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Close an inspection that found the project genuine."""
-    inspection = db.session.get(Inspection, int(params["inspection_id"]))
-    if inspection is None:
-        raise LookupError(f"检查 {params['inspection_id']} 不存在")
+    inspection = params_.inspection(params)
     if inspection.status != "closed":
         inspection.status, inspection.result, inspection.closed_at = "closed", "genuine", now()
         if inspection.complaint_id is not None:

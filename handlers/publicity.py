@@ -17,7 +17,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from engine.clock import now
 from engine.db import db
 from registry.calendar import period_end
-from registry.models import Application, PublicityNotice
+from registry.models import PublicityNotice
+
+from . import params as params_
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +35,7 @@ def closes_at(opened: datetime, setting: str) -> tuple[datetime, list[str]]:
 
 def open_notice(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Open the notice of an application (once: an open notice is returned as it is)."""
-    application = db.session.get(Application, int(params["application_id"]))
-    if application is None:
-        raise LookupError(f"申请 {params['application_id']} 不存在")
+    application = params_.application(params)
     notice = db.session.scalar(sa.select(PublicityNotice).filter_by(
         application_id=application.id, status="open"))
     if notice is None:

@@ -13,8 +13,9 @@ import sqlalchemy as sa
 
 from engine.clock import now
 from engine.db import db
-from registry.models import Application, Inspection, Project, Push, StageRecord
+from registry.models import Application, Project, Push, StageRecord
 
+from . import params as params_
 from .national.client import NationalError, client
 
 ENTRY_GRADE = "D"
@@ -38,16 +39,9 @@ def _outbox(key: str, kind: str, application: Application, payload: dict[str, An
     return row
 
 
-def _application(params: dict[str, Any]) -> Application:
-    application = db.session.get(Application, int(params["application_id"]))
-    if application is None:
-        raise LookupError(f"申请 {params['application_id']} 不存在")
-    return application
-
-
 def push_grade(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Send a stage's new grade (R-GA-1..5)."""
-    application = _application(params)
+    application = params_.application(params)
     grades = {stage: application.target_grade for stage in application.stages}
     row = _outbox(str(context["idempotency_key"]), "grade", application,
                   {"stages": {}, "grades": grades})
@@ -56,7 +50,7 @@ def push_grade(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any
 
 def push_correction(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Send applied corrections with the stages' current grades (R-COR-5)."""
-    application = _application(params)
+    application = params_.application(params)
     grades = dict(db.session.execute(sa.select(StageRecord.stage, StageRecord.grade).where(
         StageRecord.project_id == application.project_id,
         StageRecord.stage.in_(application.stages))).all())
@@ -67,9 +61,7 @@ def push_correction(params: dict[str, Any], context: dict[str, Any]) -> dict[str
 
 def push_fraud_mark(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """A-6: send the 虚假项目 mark of a project confirmed false by a key inspection."""
-    inspection = db.session.get(Inspection, int(params["inspection_id"]))
-    if inspection is None:
-        raise LookupError(f"检查 {params['inspection_id']} 不存在")
+    inspection = params_.inspection(params)
     key = str(context["idempotency_key"])
     row = db.session.scalar(sa.select(Push).filter_by(idempotency_key=key))
     if row is None:
@@ -86,7 +78,7 @@ def push_fraud_mark(params: dict[str, Any], context: dict[str, Any]) -> dict[str
 
 
 def push_application(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
-    application = _application(params)
+    application = params_.application(params)
     grades = {stage: ENTRY_GRADE for stage in application.stages}
     row = _outbox(str(context["idempotency_key"]), "stage", application,
                   {"stages": application.data, "grades": grades})

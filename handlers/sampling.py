@@ -25,6 +25,8 @@ from engine.db import db
 from registry.calendar import BEIJING
 from registry.models import Application, Project, SamplingDraw
 
+from . import params as params_
+
 RATE = 0.1
 """At least this share of each district's items per period is drawn (R-SUP-6)."""
 
@@ -61,9 +63,7 @@ def _draw(kind: str, period: str, scope: str) -> SamplingDraw:
 
 def in_process(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Decide (once) whether this application is drawn for the city's check."""
-    application = db.session.get(Application, int(params["application_id"]))
-    if application is None:
-        raise LookupError(f"申请 {params['application_id']} 不存在")
+    application = params_.application(params)
     scope = application.project.managing_code or "city"
     draw = _draw("in_process", _period(), scope)
     if application.id not in draw.population:

@@ -83,7 +83,10 @@ def test_a_worker_killed_mid_push_pushes_exactly_once(
         if worker.poll() is None:
             worker.kill()
     national.state.delay_seconds = 0.0
-    time.sleep(5.5)  # the simulator finishes the request the dead worker sent
+    deadline = time.monotonic() + 30
+    while not national.state.pushes:  # the simulator finishes the request the dead worker sent
+        assert time.monotonic() < deadline, "the simulator never stored the push"
+        time.sleep(0.1)
     assert len(national.state.pushes) == 1
     assert instance_of(application).status == "running"  # the job did not finish
     clock.travel(timedelta(minutes=10))  # the job is stale: the reconciling tick re-enqueues it
