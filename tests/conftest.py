@@ -163,7 +163,10 @@ def backend_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 def empty_queue() -> None:
     """Drop this run's queued jobs (other runs may share the Redis server)."""
-    queue = engine.queue.queues().queue
+    handle = engine.queue.queues()
+    for key in handle.connection.scan_iter(f"{handle.name}:*"):  # rate-limit counters
+        handle.connection.delete(key)
+    queue = handle.queue
     queue.empty()
     for registry in (queue.failed_job_registry, queue.finished_job_registry,
                      queue.started_job_registry, queue.scheduled_job_registry):

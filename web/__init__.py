@@ -14,7 +14,7 @@ import handlers
 import registry
 from engine import db as engine_db
 
-from . import config, health
+from . import api, config, health
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -33,4 +33,5 @@ def create_app(test_config: dict[str, Any] | None = None,
     engine.init_app(app, catalog)
     registry.init_app(app)
     app.register_blueprint(health.bp)
+    api.init_app(app)
     return app

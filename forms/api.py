@@ -1,0 +1,108 @@
+"""Schemas of the JSON API's requests and answers (the OpenAPI document is generated from
+them; stage data and task forms are validated by their own schemas in this package)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .base import FormSchema
+
+
+class SignIn(FormSchema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                             metadata={"label": "用户名"})
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256),
+                             load_only=True, metadata={"label": "密码"})
+
+
+class UserOut(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+    organisation_id = fields.Integer(allow_none=True)
+    jurisdiction_code = fields.String(allow_none=True)
+
+
+class Token(Schema):
+    token = fields.String()
+    expires_in = fields.Integer()
+    user = fields.Nested(UserOut)
+
+
+class ApplicationIn(FormSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["intake", "backfill", "correction", "grade_adjust"],
+        error="「申请类型」应为 intake、backfill、correction 或 grade_adjust"),
+        metadata={"label": "申请类型"})
+    project_id = fields.Integer(allow_none=True, metadata={"label": "已有项目"})
+    project = fields.Dict(allow_none=True, metadata={"label": "新项目"})
+    stages = fields.Dict(required=True, metadata={"label": "各环节数据"})
+    target_grade = fields.String(allow_none=True, validate=validate.OneOf(["B", "A"]),
+                                 metadata={"label": "目标等级"})
+
+
+class AttachmentOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    display_name = fields.String()
+    media_type = fields.String()
+    size = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class TaskOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    element_id = fields.String()
+    form_key = fields.String(allow_none=True)
+    candidate_group = fields.String(allow_none=True)
+    scope = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    instance_id = fields.Integer()
+
+
+class EventOut(Schema):
+    kind = fields.String()
+    element_id = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ApplicationOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    status = fields.String()
+    project_id = fields.Integer()
+    project_name = fields.Function(lambda a: a.project.name)
+    stages = fields.List(fields.String())
+    data = fields.Dict()
+    target_grade = fields.String(allow_none=True)
+    rounds = fields.Integer()
+    instance_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    submitted_at = fields.DateTime(allow_none=True)
+    attachments = fields.List(fields.Nested(AttachmentOut), dump_default=list)
+    open_tasks = fields.List(fields.Nested(TaskOut), dump_default=list)
+    history = fields.List(fields.Nested(EventOut), dump_default=list)
+
+
+class Page(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class TaskQuery(Page):
+    form_key = fields.String(validate=validate.Length(max=64))
+    mine = fields.Boolean(load_default=False)
+
+
+class NoticeOut(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    published = fields.Dict()
+    opened_at = fields.DateTime()
+    closes_at = fields.DateTime()
+    status = fields.String()

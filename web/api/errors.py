@@ -1,0 +1,62 @@
+"""Every refusal as JSON with a Chinese message (and the rule id or field errors); never a
+stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+import engine
+from registry import applications, rules
+
+log = logging.getLogger(__name__)
+
+
+def _body(status: int, message: str, **extra: Any) -> Any:
+    response = jsonify({"message": message, **extra})
+    response.status_code = status
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(applications.FormInvalid)
+    def form_invalid(exc: applications.FormInvalid) -> Any:
+        return _body(422, "提交的数据有误，请按提示修改", errors=exc.messages)
+
+    @app.errorhandler(rules.RuleViolation)
+    def rule_violation(exc: rules.RuleViolation) -> Any:
+        return _body(422, str(exc), rule=exc.rule)
+
+    @app.errorhandler(applications.NotFound)
+    @app.errorhandler(engine.NotFound)
+    def not_found(exc: Exception) -> Any:
+        return _body(404, str(exc) or "不存在")
+
+    @app.errorhandler(applications.NotAllowed)
+    def not_allowed(exc: Exception) -> Any:
+        return _body(403, str(exc))
+
+    @app.errorhandler(engine.Conflict)
+    @app.errorhandler(engine.InvalidState)
+    def conflict(exc: Exception) -> Any:
+        return _body(409, str(exc))
+
+    @app.errorhandler(engine.StepFailed)
+    def step_failed(exc: Exception) -> Any:
+        return _body(422, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        data = getattr(exc, "data", None) or {}
+        message = data.get("message") or exc.description or exc.name
+        errors = data.get("errors") or data.get("messages")
+        extra = {"errors": errors} if errors else {}
+        return _body(exc.code or 500, str(message), **extra)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        log.exception("unhandled error")
+        return _body(500, "服务器内部错误，已记录，请稍后再试")

@@ -1,0 +1,87 @@
+"""``/api/v1/tasks``: the caller's inbox (its lane's group in its scope), claim, complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_smorest import Blueprint
+
+import engine
+from engine import queries
+from engine.db import db
+from engine.models import UserTask, WaitStatus
+from forms.api import TaskOut, TaskQuery
+from registry import applications as apps
+from registry.models import User
+from web import workflow
+
+from .auth import current_user, signed_in
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="待办任务")
+
+GROUP_OF_ROLE = {role: group for group, role in workflow.LANE_ROLES.items()}
+
+
+def _user() -> User:
+    user = current_user()
+    assert user is not None
+    return user
+
+
+def _task(task_id: str, user: User) -> UserTask:
+    """An open task the user may work, else 404 (other people's tasks do not exist for them)."""
+    task = db.session.get(UserTask, task_id)
+    if task is None or task.status != WaitStatus.OPEN or not workflow.may_work(user, task):
+        raise engine.NotFound(f"任务 {task_id} 不存在")
+    return task
+
+
+@blp.get("")
+@signed_in
+@blp.arguments(TaskQuery, location="query")
+@blp.response(200, TaskOut(many=True))
+def inbox(args: dict[str, Any]) -> Any:
+    """Open tasks of the caller's group and scope, oldest first."""
+    user = _user()
+    group, scope = GROUP_OF_ROLE.get(user.role), workflow.user_scope(user)
+    if group is None or scope is None:
+        return []
+    return queries.inbox(group, scope, assignee=user.username if args["mine"] else None,
+                         form_key=args.get("form_key"), page=args["page"],
+                         per_page=args["per_page"])
+
+
+@blp.post("/<task_id>/claim")
+@signed_in
+@blp.response(200, TaskOut)
+def claim(task_id: str) -> Any:
+    """Take the task; 409 if someone else holds it."""
+    task = _task(task_id, _user())
+    engine.claim(task.id, _user().username)
+    return db.session.get(UserTask, task.id)
+
+
+@blp.post("/<task_id>/unclaim")
+@signed_in
+@blp.response(200, TaskOut)
+def unclaim(task_id: str) -> Any:
+    task = _task(task_id, _user())
+    engine.unclaim(task.id, _user().username)
+    return db.session.get(UserTask, task.id)
+
+
+@blp.post("/<task_id>/complete")
+@signed_in
+@blp.response(200, TaskOut(many=True))
+@blp.doc(requestBody={"content": {"application/json": {"schema": {"type": "object"}}}})
+def complete(task_id: str) -> Any:
+    """Complete with the task's form (its JSON Schema: GET /api/v1/forms/{form_key}); answers
+    the instance's open tasks after the step. 409 when someone else was first."""
+    user = _user()
+    task = _task(task_id, user)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise apps.FormInvalid({"json": ["请求体应为 JSON 对象"]})
+    instance = workflow.complete_task(task.id, data, user)
+    return queries.open_tasks(instance.id)
