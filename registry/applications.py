@@ -4,6 +4,7 @@ files, submit, withdraw. Each function is one transaction; a refusal leaves noth
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -67,6 +68,7 @@ def settings() -> Settings:
 
 def _atomic(fn: Any) -> Any:
     """Run ``fn`` as one transaction: commit on success, roll everything back on failure."""
+    @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             result = fn(*args, **kwargs)
@@ -75,8 +77,6 @@ def _atomic(fn: Any) -> Any:
         except BaseException:
             db.session.rollback()
             raise
-    wrapper.__doc__ = fn.__doc__
-    wrapper.__name__ = fn.__name__
     return wrapper
 
 
