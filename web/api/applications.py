@@ -84,7 +84,7 @@ class Applications(MethodView):
                                      target_grade=data.get("target_grade"))
 
 
-@blp.get("/<int:application_id>")
+@blp.get("/<int(max=2147483647):application_id>")
 @signed_in
 @blp.response(200, ApplicationOut)
 def get_application(application_id: int) -> Any:
@@ -92,7 +92,7 @@ def get_application(application_id: int) -> Any:
     return detail(visible(application_id, _user()))
 
 
-@blp.post("/<int:application_id>/attachments")
+@blp.post("/<int(max=2147483647):application_id>/attachments")
 @signed_in
 @blp.response(201, AttachmentOut)
 @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
@@ -107,7 +107,7 @@ def upload(application_id: int) -> Any:
                                upload.read(), upload.filename)
 
 
-@blp.post("/<int:application_id>/submit")
+@blp.post("/<int(max=2147483647):application_id>/submit")
 @signed_in
 @blp.response(200, ApplicationOut)
 def submit(application_id: int) -> Any:
@@ -115,7 +115,7 @@ def submit(application_id: int) -> Any:
     return detail(workflow.submit(application_id, _user()))
 
 
-@blp.post("/<int:application_id>/withdraw")
+@blp.post("/<int(max=2147483647):application_id>/withdraw")
 @signed_in
 @blp.response(200, ApplicationOut)
 def withdraw(application_id: int) -> Any:

@@ -60,7 +60,7 @@ def notices() -> Any:
     return publicity.open_notices()
 
 
-@blp.get("/publicity/<int:notice_id>")
+@blp.get("/publicity/<int(max=2147483647):notice_id>")
 @blp.response(200, NoticeOut)
 def notice(notice_id: int) -> Any:
     row = db.session.get(PublicityNotice, notice_id)
@@ -69,7 +69,7 @@ def notice(notice_id: int) -> Any:
     return row
 
 
-@blp.post("/publicity/<int:notice_id>/objections")
+@blp.post("/publicity/<int(max=2147483647):notice_id>/objections")
 @blp.doc(requestBody={"content": {"application/json": {"schema": json_schema(
     TASK_FORMS["objection"])}}})
 @blp.response(201)
