@@ -9,13 +9,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 from .catalog import Catalog
 from .db import db
 from .errors import DefinitionInvalid, NotFound
 from .models import Definition
 from .state import specs_from_dict
-from .validation import ParsedProcess, validate
+from .validation import ParsedProcess, Result, validate
 
 
 @dataclass(frozen=True)
@@ -32,12 +33,31 @@ def deploy(files: Iterable[tuple[str, bytes]], catalog: Catalog,
 
     Raises DefinitionInvalid (nothing stored) if any file has a problem.
     """
-    result = validate(files, catalog)
+    result = check(files, catalog)
     if not result.ok:
         raise DefinitionInvalid(result.problems)
     outcomes = [_store(p, deployed_by) for p in result.processes]
     db.session.commit()
     return outcomes
+
+
+def check(files: Iterable[tuple[str, bytes]], catalog: Catalog) -> Result:
+    """Validate ``files`` against each other and the latest deployed versions of the rest."""
+    return validate(files, catalog, library=_library())
+
+
+def _library() -> list[tuple[str, str, bytes]]:
+    newest = (sa.select(Definition.key, sa.func.max(Definition.version).label("version"))
+              .group_by(Definition.key).subquery())
+    query = (sa.select(Definition.key, Definition.file_name, Definition.bpmn)
+             .join(newest, sa.and_(newest.c.key == Definition.key,
+                                   newest.c.version == Definition.version)))
+    try:
+        rows = db.session.execute(query).all()
+    except SQLAlchemyError:  # no schema yet (e.g. `cqpi validate` before `cqpi migrate`)
+        db.session.rollback()
+        return []
+    return [(key, name, bytes(content)) for key, name, content in rows]
 
 
 def _store(parsed: ParsedProcess, deployed_by: str | None) -> Deployed:

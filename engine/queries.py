@@ -8,7 +8,18 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from .db import db
-from .models import Event, UserTask, WaitStatus
+from .models import (
+    Definition,
+    Event,
+    Incident,
+    Instance,
+    Job,
+    JobStatus,
+    MessageWait,
+    Timer,
+    UserTask,
+    WaitStatus,
+)
 
 
 def inbox(group: str, scope: str, *, assignee: str | None = None, form_key: str | None = None,
@@ -33,3 +44,64 @@ def open_tasks(instance_id: int) -> Sequence[UserTask]:
 def history(instance_id: int) -> Sequence[Event]:
     return db.session.scalars(sa.select(Event).filter_by(instance_id=instance_id)
                               .order_by(Event.id)).all()
+
+
+def instances(*, status: str | None = None, process: str | None = None,
+              business_key: str | None = None, has_incident: bool | None = None,
+              page: int = 1, per_page: int = 50) -> Sequence[tuple[Instance, Definition]]:
+    """Instances with their definition, newest first, filtered as asked."""
+    query = sa.select(Instance, Definition).join(Definition,
+                                                 Definition.id == Instance.definition_id)
+    if status:
+        query = query.where(Instance.status == status)
+    if process:
+        query = query.where(Definition.key == process)
+    if business_key:
+        query = query.where(Instance.business_key == business_key)
+    if has_incident is not None:
+        open_incident = sa.exists().where(Incident.instance_id == Instance.id,
+                                          Incident.resolved_at.is_(None))
+        query = query.where(open_incident if has_incident else ~open_incident)
+    query = query.order_by(Instance.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    return [(i, d) for i, d in db.session.execute(query).all()]
+
+
+def counts_by_status() -> dict[str, int]:
+    rows = db.session.execute(sa.select(Instance.status, sa.func.count()).group_by(
+        Instance.status)).all()
+    return {status: count for status, count in rows}
+
+
+def waits(instance_id: int) -> dict[str, list[dict[str, object]]]:
+    """What an instance waits for now: jobs, timers and messages (user tasks: ``open_tasks``)."""
+    jobs = db.session.scalars(sa.select(Job).filter_by(instance_id=instance_id,
+                                                       status=JobStatus.PENDING)).all()
+    timers = db.session.scalars(sa.select(Timer).filter_by(instance_id=instance_id,
+                                                           status=WaitStatus.OPEN)).all()
+    messages = db.session.scalars(sa.select(MessageWait).filter_by(
+        instance_id=instance_id, status=WaitStatus.OPEN)).all()
+    return {
+        "jobs": [{"id": j.id, "element_id": j.element_id, "operation": j.operation,
+                  "attempts": j.attempts, "run_after": j.run_after.isoformat(),
+                  "last_error": j.last_error} for j in jobs],
+        "timers": [{"element_id": t.element_id, "due_at": t.due_at.isoformat()}
+                   for t in timers],
+        "messages": [{"element_id": m.element_id, "name": m.name,
+                      "correlation_key": m.correlation_key} for m in messages],
+    }
+
+
+def incidents(instance_id: int) -> Sequence[Incident]:
+    return db.session.scalars(sa.select(Incident).filter_by(instance_id=instance_id)
+                              .order_by(Incident.id)).all()
+
+
+def versions() -> Sequence[tuple[Definition, int]]:
+    """Every deployed version with the number of its instances that are not finished."""
+    running = (sa.select(Instance.definition_id, sa.func.count().label("n"))
+               .where(Instance.status.not_in(("completed", "terminated")))
+               .group_by(Instance.definition_id).subquery())
+    query = (sa.select(Definition, sa.func.coalesce(running.c.n, 0))
+             .outerjoin(running, running.c.definition_id == Definition.id)
+             .order_by(Definition.key, Definition.version.desc()))
+    return [(d, n) for d, n in db.session.execute(query).all()]

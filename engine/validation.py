@@ -208,8 +208,14 @@ def _spiff_problem(name: str, root: Any, exc: ValidationException) -> Problem:
     return Problem(exc.file_name or name, line, exc.id, exc.name, f"引擎无法执行: {exc}")
 
 
-def validate(files: Iterable[tuple[str, bytes]], catalog: Catalog) -> Result:
-    """Validate a set of files together (call activities may cross files) and parse them."""
+def validate(files: Iterable[tuple[str, bytes]], catalog: Catalog,
+             library: Iterable[tuple[str, str, bytes]] = ()) -> Result:
+    """Validate a set of files together (call activities may cross files) and parse them.
+
+    ``library`` holds (process key, file name, content) of processes deployed before: a call
+    activity may call them, and they are not validated or deployed again. One that an upload
+    redefines is left out.
+    """
     result = Result()
     trees: dict[str, tuple[Any, bytes]] = {}
     for name, content in files:
@@ -220,14 +226,24 @@ def validate(files: Iterable[tuple[str, bytes]], catalog: Catalog) -> Result:
         if root is not None and not problems:
             trees[name] = (root, content)
     if trees and not result.problems:
-        _parse_specs(trees, result)
+        uploaded = {key for root, _ in trees.values() for key in _xp(root, "//bpmn:process/@id")}
+        deployed = {f"{LIBRARY}{name}": (parse_xml(name, content)[0], content)
+                    for key, name, content in library if key not in uploaded}
+        _parse_specs(trees, {k: v for k, v in deployed.items() if v[0] is not None}, result)
     return result
 
 
-def _parse_specs(trees: dict[str, tuple[Any, bytes]], result: Result) -> None:
+LIBRARY = "deployed:"
+"""Prefix of the names under which deployed processes are given to the parser."""
+
+
+def _parse_specs(trees: dict[str, tuple[Any, bytes]], library: dict[str, tuple[Any, bytes]],
+                 result: Result) -> None:
     parser = Parser()
     current = ""
     try:
+        for name, (root, _) in library.items():
+            parser.add_bpmn_xml(root, filename=name)
         for name, (root, _) in trees.items():
             current = name
             parser.add_bpmn_xml(root, filename=name)
@@ -237,7 +253,7 @@ def _parse_specs(trees: dict[str, tuple[Any, bytes]], result: Result) -> None:
                 continue
             spec = parser.get_spec(key)
             subs = parser.get_subprocess_specs(key)
-            result.processes.append(_parsed(key, spec, subs, parser, trees))
+            result.processes.append(_parsed(key, spec, subs, parser, {**library, **trees}))
     except ValidationException as exc:
         result.problems.append(_spiff_problem(current, trees[current][0], exc))
     except Exception as exc:  # the parser raises many kinds; none may escape as a traceback

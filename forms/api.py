@@ -106,3 +106,25 @@ class NoticeOut(Schema):
     opened_at = fields.DateTime()
     closes_at = fields.DateTime()
     status = fields.String()
+
+
+class InstanceQuery(Page):
+    status = fields.String(validate=validate.OneOf(
+        ["running", "waiting", "completed", "error", "suspended", "terminated"]))
+    process = fields.String(validate=validate.Length(max=200))
+    business_key = fields.String(validate=validate.Length(max=200))
+    has_incident = fields.Boolean()
+
+
+class Reason(Schema):
+    reason = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Length(max=500), metadata={"label": "原因"})
+
+
+class IncidentOut(Schema):
+    id = fields.Integer()
+    element_id = fields.String()
+    error = fields.String()
+    attempts = fields.Integer()
+    created_at = fields.DateTime()
+    resolved_at = fields.DateTime(allow_none=True)

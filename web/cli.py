@@ -43,8 +43,8 @@ def migrate() -> None:
 def validate(files: tuple[Path, ...]) -> None:
     """Check BPMN files; print FILE:LINE: ELEMENT_ID (NAME): message per problem."""
     from engine import catalog
+    from engine.definitions import check
     from engine.validation import Problem
-    from engine.validation import validate as check
 
     missing = [Problem(str(p), None, "", "", "文件不存在") for p in files if not p.is_file()]
     with _app().app_context():

@@ -1,0 +1,95 @@
+"""``/api/v1/instances``: where every instance stands, and its repair (ops)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+import engine
+from engine import queries, state
+from engine.db import db
+from engine.models import Instance
+from forms.api import EventOut, IncidentOut, InstanceQuery, Reason, TaskOut
+
+from .auth import current_user
+from .auth_roles import OPS, roles
+
+blp = Blueprint("ops", __name__, url_prefix="/api/v1/instances", description="运维：流程实例")
+
+
+def _actor() -> str:
+    user = current_user()
+    return user.username if user else "-"
+
+
+def summary(instance: Instance, process: str, version: int) -> dict[str, Any]:
+    return {"id": instance.id, "process": process, "version": version,
+            "business_key": instance.business_key, "scope": instance.scope,
+            "status": instance.status, "started_at": instance.started_at.isoformat(),
+            "updated_at": instance.updated_at.isoformat(),
+            "ended_at": instance.ended_at.isoformat() if instance.ended_at else None}
+
+
+@blp.get("")
+@roles(*OPS)
+@blp.arguments(InstanceQuery, location="query")
+@blp.response(200)
+def list_instances(args: dict[str, Any]) -> Any:
+    """Instances, newest first, with the count of every status."""
+    rows = queries.instances(status=args.get("status"), process=args.get("process"),
+                             business_key=args.get("business_key"),
+                             has_incident=args.get("has_incident"), page=args["page"],
+                             per_page=args["per_page"])
+    return {"counts": queries.counts_by_status(),
+            "instances": [summary(i, d.key, d.version) for i, d in rows]}
+
+
+@blp.get("/<int(max=2147483647):instance_id>")
+@roles(*OPS)
+@blp.response(200)
+def get_instance(instance_id: int) -> Any:
+    """Status, open tasks, waits, data, history and incidents of one instance."""
+    instance = db.session.get(Instance, instance_id)
+    if instance is None:
+        raise engine.NotFound(f"流程实例 {instance_id} 不存在")
+    definition = db.session.get(engine.models.Definition, instance.definition_id)
+    assert definition is not None
+    return {**summary(instance, definition.key, definition.version),
+            "open_tasks": TaskOut(many=True).dump(queries.open_tasks(instance_id)),
+            "waits": queries.waits(instance_id),
+            "data": state.data_of(instance.state),
+            "history": EventOut(many=True).dump(queries.history(instance_id)),
+            "incidents": IncidentOut(many=True).dump(queries.incidents(instance_id))}
+
+
+@blp.post("/<int(max=2147483647):instance_id>/retry")
+@roles(*OPS)
+@blp.response(200)
+def retry(instance_id: int) -> Any:
+    """Give the instance's open incidents a fresh set of attempts."""
+    return {"retried": engine.retry(instance_id, actor=_actor())}
+
+
+@blp.post("/<int(max=2147483647):instance_id>/suspend")
+@roles(*OPS)
+@blp.arguments(Reason)
+@blp.response(200)
+def suspend(args: dict[str, Any], instance_id: int) -> Any:
+    return {"status": engine.suspend(instance_id, _actor(), args.get("reason")).status}
+
+
+@blp.post("/<int(max=2147483647):instance_id>/resume")
+@roles(*OPS)
+@blp.arguments(Reason)
+@blp.response(200)
+def resume(args: dict[str, Any], instance_id: int) -> Any:
+    return {"status": engine.resume(instance_id, _actor(), args.get("reason")).status}
+
+
+@blp.post("/<int(max=2147483647):instance_id>/terminate")
+@roles(*OPS)
+@blp.arguments(Reason)
+@blp.response(200)
+def terminate(args: dict[str, Any], instance_id: int) -> Any:
+    return {"status": engine.terminate(instance_id, _actor(), args.get("reason")).status}
