@@ -128,3 +128,33 @@ class IncidentOut(Schema):
     attempts = fields.Integer()
     created_at = fields.DateTime()
     resolved_at = fields.DateTime(allow_none=True)
+
+
+class ProjectQuery(Page):
+    number = fields.String(validate=validate.Length(max=16))
+
+
+class StageRecordOut(Schema):
+    stage = fields.String()
+    contract_key = fields.String()
+    grade = fields.String(allow_none=True)
+    source = fields.String()
+    version = fields.Integer()
+    from_permit_system = fields.Boolean()
+    used_for_qualification = fields.Boolean()
+    marked_false = fields.Boolean()
+    payload = fields.Dict()
+
+
+class ProjectOut(Schema):
+    id = fields.Integer()
+    project_number = fields.String(allow_none=True)
+    name = fields.String()
+    category = fields.String()
+    sector = fields.String(allow_none=True)
+    location_code = fields.String()
+    city_managed = fields.Boolean()
+    managing_code = fields.String(allow_none=True)
+    on_national_platform = fields.Boolean()
+    general_project_id = fields.Integer(allow_none=True)
+    stages = fields.List(fields.Nested(StageRecordOut), dump_default=list)

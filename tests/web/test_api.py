@@ -154,3 +154,21 @@ def test_errors_are_json_never_a_trace(client: Any) -> None:
     response = client.post("/api/v1/complaints", data="not json",
                            content_type="application/json")
     assert response.status_code == 422 and "message" in response.get_json()
+
+
+def test_projects_are_visible_to_their_parties_and_reviewers(app: Flask, client: Any,
+                                                             who: People) -> None:
+    from tests.forms.test_stages import VALID
+    from tests.registry import factory
+
+    project = factory.project(who.org, on_platform=True)
+    factory.stage(project, "contract", VALID["contract"], grade="D")
+    db.session.commit()
+    unit = login(client, who.unit.username)
+    detail = client.get(f"/api/v1/projects/{project.id}", headers=unit).get_json()
+    assert [(s["stage"], s["grade"]) for s in detail["stages"]] == [("contract", "D")]
+    assert detail["stages"][0]["payload"]["amount"] == VALID["contract"]["amount"]
+    assert client.get(f"/api/v1/projects/{project.id}",
+                      headers=login(client, "yz-reviewer")).status_code == 200
+    assert client.get(f"/api/v1/projects/{project.id}",
+                      headers=login(client, "jb-reviewer")).status_code == 404

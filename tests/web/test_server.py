@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -83,3 +84,129 @@ def test_a_demo_intake_reaches_the_national_platform_over_http(server: str) -> N
         time.sleep(0.5)
     pushes = requests.get(f"{server}/national-sim/_pushes", timeout=10).json()
     assert len(pushes) == 1 and pushes[0]["body"]["payload"]["grades"]["contract"] == "D"
+
+
+class Client:
+    """HTTP calls against the running server, as a signed-in user; waits for the worker."""
+
+    def __init__(self, url: str, username: str) -> None:
+        self.url, self.headers = url, token(url, username)
+
+    def get(self, path: str) -> Any:
+        answer = requests.get(self.url + path, headers=self.headers, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def post(self, path: str, status: int = 200, **kwargs: Any) -> Any:
+        answer = requests.post(self.url + path, headers=self.headers, timeout=10, **kwargs)
+        assert answer.status_code == status, answer.text
+        return answer.json()
+
+    def apply(self, body: dict[str, Any], letters: tuple[str, ...] = ()) -> int:
+        app_id = self.post("/api/v1/applications", 201, json=body)["id"]
+        for kind in ("report", "commitment", "application_form", "evidence", *letters):
+            self.post(f"/api/v1/applications/{app_id}/attachments", 201, data={"kind": kind},
+                      files={"file": (f"{kind}.pdf", PDF, "application/pdf")})
+        self.post(f"/api/v1/applications/{app_id}/submit")
+        return int(app_id)
+
+    def next_task(self, app_id: int, reader: Client) -> dict[str, Any] | None:
+        """The application's next open task once the worker has moved it (None if ended)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            detail = reader.get(f"/api/v1/applications/{app_id}")
+            if detail["open_tasks"]:
+                return detail["open_tasks"][0]
+            if detail["status"] in ("approved", "rejected", "withdrawn"):
+                return None
+            time.sleep(0.3)
+        raise AssertionError("the application did not move")
+
+    def complete(self, task: dict[str, Any], data: dict[str, Any]) -> None:
+        self.post(f"/api/v1/tasks/{task['id']}/complete", json=data)
+
+
+def _finished(reader: Client, app_id: int) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = reader.get(f"/api/v1/applications/{app_id}")["status"]
+        if status in ("approved", "rejected"):
+            return str(status)
+        time.sleep(0.3)
+    raise AssertionError("not finished")
+
+
+APPROVE = {"approved": True, "reason": "核实无误"}
+DOCUMENT = {"document_number": "渝中建文〔2026〕1号", "issued_on": "2026-11-20",
+            "commitment": True, "attachment_id": "doc"}
+
+
+def _correct(qiye: Client, yuzhong: Client, city: Client, project_id: int) -> None:
+    """A district-managed correction: district, formal document, maybe the city's sample,
+    the request to the Ministry and its reply (R-COR-4, R-COR-5)."""
+    contract = next(s for s in qiye.get(f"/api/v1/projects/{project_id}")["stages"]
+                    if s["stage"] == "contract")
+    fixed = dict(contract["payload"], amount="12900.00")
+    correction = qiye.apply({"kind": "correction", "project_id": project_id,
+                             "stages": {"contract": fixed}})
+    yuzhong.complete(qiye.next_task(correction, qiye), REVIEW_OK)
+    yuzhong.complete(qiye.next_task(correction, qiye), DOCUMENT)
+    task = qiye.next_task(correction, qiye)
+    assert task is not None
+    if task["element_id"] == "Task_CitySampleCheck":
+        city.complete(task, {"passed": True})
+        task = qiye.next_task(correction, qiye)
+    assert task is not None and task["element_id"] == "Task_RequestMinistry"
+    city.complete(task, {"document_number": "渝建函〔2026〕1号", "issued_on": "2026-11-21",
+                         "attachment_id": "req"})
+    city.complete(qiye.next_task(correction, qiye), {
+        "agreed": True, "reply_number": "建市函〔2026〕9号", "replied_on": "2026-11-25",
+        "attachment_id": "reply"})
+    assert _finished(qiye, correction) == "approved"
+
+
+def test_oi_sub_correction_and_every_grade_step_over_http(server: str) -> None:
+    """OI and SUB intakes, a correction through the Ministry, D→B, B→A, D→A: HTTP only."""
+    qiye, shuili, muqiang = (Client(server, n) for n in ("qiye", "shuili", "muqiang"))
+    yuzhong, jiangjin, city = (Client(server, n) for n in ("yuzhong", "jiangjin", "shiji"))
+
+    oi = shuili.apply({"kind": "intake", "stages": hm_stages(), "project": header(
+        name="演示水利项目", category="OI", sector="05", location_code="500116",
+        managing_code="500116")}, letters=("authenticity_letter",))
+    jiangjin.complete(shuili.next_task(oi, shuili), REVIEW_OK)
+
+    [general] = qiye.get("/api/v1/projects?number=5001032024010001")
+    sub_stages = {k: v for k, v in hm_stages().items() if k in ("contract", "completion")}
+    sub = muqiang.apply({"kind": "intake", "stages": sub_stages, "project": header(
+        name="演示分包项目", category="SUB", general_project_id=general["id"],
+        role="专业承包/分包")})
+    yuzhong.complete(muqiang.next_task(sub, muqiang), REVIEW_OK)
+
+    _correct(qiye, yuzhong, city, general["id"])
+    d_to_b = qiye.apply({"kind": "grade_adjust", "project_id": general["id"],
+                         "stages": {"contract": {}}, "target_grade": "B"})
+    yuzhong.complete(qiye.next_task(d_to_b, qiye), APPROVE)
+    assert _finished(qiye, d_to_b) == "approved"
+    b_to_a = qiye.apply({"kind": "grade_adjust", "project_id": general["id"],
+                         "stages": {"contract": {}}, "target_grade": "A"})
+    yuzhong.complete(qiye.next_task(b_to_a, qiye), APPROVE)
+    yuzhong.complete(qiye.next_task(b_to_a, qiye), DOCUMENT)
+    task = qiye.next_task(b_to_a, qiye)
+    if task is not None:  # drawn for the city's check (R-SUP-6)
+        city.complete(task, {"passed": True})
+    assert _finished(qiye, b_to_a) == "approved"
+
+    [municipal] = qiye.get("/api/v1/projects?number=5000002024030002")
+    d_to_a = qiye.apply({"kind": "grade_adjust", "project_id": municipal["id"],
+                         "stages": {"contract": {}}, "target_grade": "A"})
+    city.complete(qiye.next_task(d_to_a, qiye), APPROVE)
+    assert _finished(qiye, d_to_a) == "approved"
+
+    for app_id in (oi, sub):
+        assert _finished(shuili if app_id == oi else muqiang, app_id) == "approved"
+    grades = {s["stage"]: s["grade"] for s in qiye.get(f"/api/v1/projects/{general['id']}")[
+        "stages"]}
+    assert grades["contract"] == "A"
+    kinds = sorted(p["body"]["kind"] for p in requests.get(
+        f"{server}/national-sim/_pushes", timeout=10).json())
+    assert kinds == ["correction", "grade", "grade", "grade", "stage", "stage"]
