@@ -42,6 +42,10 @@ EXPECTED = {
     "inbox": {role: (401 if role == "anonymous" else 200) for role in ROLES},
     "complete": {"anonymous": 401, "unit": 404, "other_unit": 404, "jiangbei": 404,
                  "city": 404, "ops": 404, "analyst": 404, "yuzhong": 200},
+    "projects": {role: (401 if role == "anonymous" else 200) for role in ROLES},
+    "instances": {role: {"anonymous": 401, "ops": 200}.get(role, 403) for role in ROLES},
+    "processes": {role: {"anonymous": 401, "analyst": 200}.get(role, 403) for role in ROLES},
+    "publicity": dict.fromkeys(ROLES, 200),
 }
 
 
@@ -59,6 +63,10 @@ def test_the_role_matrix(app: Flask, client: Any) -> None:
         "inbox": lambda h: client.get("/api/v1/tasks", headers=h),
         "complete": lambda h: client.post(f"/api/v1/tasks/{task_id}/complete", headers=h,
                                           json=REVIEW_OK),
+        "projects": lambda h: client.get("/api/v1/projects", headers=h),
+        "instances": lambda h: client.get("/api/v1/instances", headers=h),
+        "processes": lambda h: client.get("/api/v1/processes", headers=h),
+        "publicity": lambda h: client.get("/api/v1/publicity", headers=h),
     }
     seen = {}
     for name, call in calls.items():
