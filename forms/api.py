@@ -35,7 +35,8 @@ class ApplicationIn(FormSchema):
         ["intake", "backfill", "correction", "grade_adjust"],
         error="「申请类型」应为 intake、backfill、correction 或 grade_adjust"),
         metadata={"label": "申请类型"})
-    project_id = fields.Integer(allow_none=True, metadata={"label": "已有项目"})
+    project_id = fields.Integer(allow_none=True, validate=validate.Range(
+        min=1, max=2**31 - 1, error="「已有项目」不存在"), metadata={"label": "已有项目"})
     project = fields.Dict(allow_none=True, metadata={"label": "新项目"})
     stages = fields.Dict(required=True, metadata={"label": "各环节数据"})
     target_grade = fields.String(allow_none=True, validate=validate.OneOf(["B", "A"]),

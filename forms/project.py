@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields, validates_schema
+from marshmallow import fields, validate, validates_schema
 
 from . import codes
 from .base import PROJECT_NUMBER, FormSchema, code, fail, flag, text
@@ -26,6 +26,8 @@ class ProjectHeader(FormSchema):
     city_managed = flag("是否市管项目")
     managing_code = text("管理区县（区划代码）", required=False, max_len=12)
     general_project_id = fields.Integer(required=False, allow_none=True, strict=False,
+                                        validate=validate.Range(min=1, max=2**31 - 1,
+                                                                error="「总承包项目」不存在"),
                                         metadata={"label": "总承包项目"})
     role = code("本单位在项目中的角色", PARTY_ROLES)
 

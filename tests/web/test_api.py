@@ -172,3 +172,16 @@ def test_projects_are_visible_to_their_parties_and_reviewers(app: Flask, client:
                       headers=login(client, "yz-reviewer")).status_code == 200
     assert client.get(f"/api/v1/projects/{project.id}",
                       headers=login(client, "jb-reviewer")).status_code == 404
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.post("/api/v1/auth/token", json={"username": "a\x00b", "password": "x"}),
+    lambda c: c.get("/api/v1/projects?number=12%00"),
+    lambda c: c.post("/api/v1/complaints", data=b'{"content": "\\u0000"}',
+                     content_type="application/json"),
+])
+def test_nul_characters_are_refused_clearly(client: Any, call: Any) -> None:
+    """PostgreSQL cannot store NUL: such input is a 422 with a message, not a 500."""
+    response = call(client)
+    assert response.status_code == 422
+    assert "空字符" in response.get_json()["message"]

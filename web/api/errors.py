@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 import engine
@@ -21,7 +21,23 @@ def _body(status: int, message: str, **extra: Any) -> Any:
     return response
 
 
+NUL = "\x00"
+
+
+def refuse_nul() -> Any:
+    """The databases cannot store NUL characters: refuse them in the path, the query and JSON
+    bodies with a clear message before anything reads them."""
+    if not request.path.startswith("/api/"):
+        return None
+    texts = [request.path, *request.args.keys(), *request.args.values()]
+    body = request.get_data() if request.is_json else b""
+    if any(NUL in text for text in texts) or b"\\u0000" in body or b"\x00" in body:
+        return _body(422, "请求中含有不允许的空字符（NUL）")
+    return None
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul)
     @app.errorhandler(applications.FormInvalid)
     def form_invalid(exc: applications.FormInvalid) -> Any:
         return _body(422, "提交的数据有误，请按提示修改", errors=exc.messages)
