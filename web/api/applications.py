@@ -16,16 +16,10 @@ from registry import applications as apps
 from registry.models import Application, Attachment, Project, Role, User
 from web import workflow
 
-from .auth import current_user, signed_in
+from .auth import signed_in, signed_in_user
 
 blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications",
                 description="申请：入库、补录、勘误、等级调整")
-
-
-def _user() -> User:
-    user = current_user()
-    assert user is not None
-    return user
 
 
 def visible(application_id: int, user: User) -> Application:
@@ -60,7 +54,7 @@ class Applications(MethodView):
     @blp.response(200, ApplicationOut(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """The applications the caller may see, newest first."""
-        user = _user()
+        user = signed_in_user()
         query = sa.select(Application).order_by(Application.id.desc())
         if user.role == Role.ENTERPRISE:
             query = query.where(Application.applicant_id == user.organisation_id)
@@ -78,7 +72,7 @@ class Applications(MethodView):
     @blp.response(201, ApplicationOut)
     def post(self, data: dict[str, Any]) -> Any:
         """Open a draft application; 422 names the field or the rule (R-…) that refuses it."""
-        return apps.open_application(_user(), data["kind"], data["stages"],
+        return apps.open_application(signed_in_user(), data["kind"], data["stages"],
                                      project_id=data.get("project_id"),
                                      project=data.get("project"),
                                      target_grade=data.get("target_grade"))
@@ -89,7 +83,7 @@ class Applications(MethodView):
 @blp.response(200, ApplicationOut)
 def get_application(application_id: int) -> Any:
     """One application with its attachments, open tasks and history."""
-    return detail(visible(application_id, _user()))
+    return detail(visible(application_id, signed_in_user()))
 
 
 @blp.post("/<int(max=2147483647):application_id>/attachments")
@@ -103,7 +97,7 @@ def upload(application_id: int) -> Any:
     upload = request.files.get("file")
     if upload is None:
         raise apps.FormInvalid({"file": ["「文件」必填"]})
-    return apps.add_attachment(application_id, _user(), request.form.get("kind", ""),
+    return apps.add_attachment(application_id, signed_in_user(), request.form.get("kind", ""),
                                upload.read(), upload.filename)
 
 
@@ -112,7 +106,7 @@ def upload(application_id: int) -> Any:
 @blp.response(200, ApplicationOut)
 def submit(application_id: int) -> Any:
     """Submit a draft: its procedure starts."""
-    return detail(workflow.submit(application_id, _user()))
+    return detail(workflow.submit(application_id, signed_in_user()))
 
 
 @blp.post("/<int(max=2147483647):application_id>/withdraw")
@@ -120,7 +114,7 @@ def submit(application_id: int) -> Any:
 @blp.response(200, ApplicationOut)
 def withdraw(application_id: int) -> Any:
     """Withdraw a draft (a returned application is withdrawn from its amendment task)."""
-    application = apps.get_own(application_id, _user())
+    application = apps.get_own(application_id, signed_in_user())
     if application.instance_id is not None:
         raise apps.NotAllowed("流程进行中的申请请在“修改或撤回申请”任务中撤回")
-    return detail(apps.withdraw(application_id, _user()))
+    return detail(apps.withdraw(application_id, signed_in_user()))

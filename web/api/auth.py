@@ -62,6 +62,13 @@ def current_user() -> User | None:
     return found
 
 
+def signed_in_user() -> User:
+    """The user of a view behind ``signed_in``."""
+    user = current_user()
+    assert user is not None
+    return user
+
+
 def signed_in(view: Any) -> Any:
     """401 without a valid token."""
     @wraps(view)

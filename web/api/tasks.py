@@ -16,17 +16,11 @@ from registry import applications as apps
 from registry.models import User
 from web import workflow
 
-from .auth import current_user, signed_in
+from .auth import signed_in, signed_in_user
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="待办任务")
 
 GROUP_OF_ROLE = {role: group for group, role in workflow.LANE_ROLES.items()}
-
-
-def _user() -> User:
-    user = current_user()
-    assert user is not None
-    return user
 
 
 def _task(task_id: str, user: User) -> UserTask:
@@ -43,7 +37,7 @@ def _task(task_id: str, user: User) -> UserTask:
 @blp.response(200, TaskOut(many=True))
 def inbox(args: dict[str, Any]) -> Any:
     """Open tasks of the caller's group and scope, oldest first."""
-    user = _user()
+    user = signed_in_user()
     group, scope = GROUP_OF_ROLE.get(user.role), workflow.user_scope(user)
     if group is None or scope is None:
         return []
@@ -57,8 +51,8 @@ def inbox(args: dict[str, Any]) -> Any:
 @blp.response(200, TaskOut)
 def claim(task_id: str) -> Any:
     """Take the task; 409 if someone else holds it."""
-    task = _task(task_id, _user())
-    engine.claim(task.id, _user().username)
+    task = _task(task_id, signed_in_user())
+    engine.claim(task.id, signed_in_user().username)
     return db.session.get(UserTask, task.id)
 
 
@@ -66,8 +60,8 @@ def claim(task_id: str) -> Any:
 @signed_in
 @blp.response(200, TaskOut)
 def unclaim(task_id: str) -> Any:
-    task = _task(task_id, _user())
-    engine.unclaim(task.id, _user().username)
+    task = _task(task_id, signed_in_user())
+    engine.unclaim(task.id, signed_in_user().username)
     return db.session.get(UserTask, task.id)
 
 
@@ -78,7 +72,7 @@ def unclaim(task_id: str) -> Any:
 def complete(task_id: str) -> Any:
     """Complete with the task's form (its JSON Schema: GET /api/v1/forms/{form_key}); answers
     the instance's open tasks after the step. 409 when someone else was first."""
-    user = _user()
+    user = signed_in_user()
     task = _task(task_id, user)
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
