@@ -4,6 +4,7 @@ Plain indexed queries; no workflow is deserialized."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -23,8 +24,10 @@ from .models import (
 
 
 def inbox(group: str, scope: str, *, assignee: str | None = None, form_key: str | None = None,
-          page: int = 1, per_page: int = 20) -> Sequence[UserTask]:
-    """Open tasks of ``group`` in ``scope``, oldest first (optionally only ``assignee``'s)."""
+          process: str | None = None, due_before: datetime | None = None, page: int = 1,
+          per_page: int = 20) -> Sequence[UserTask]:
+    """Open tasks of ``group`` in ``scope``, oldest first; optionally only ``assignee``'s, of
+    one form or procedure, or due before a time (overdue ones: ``due_before=now()``)."""
     query = sa.select(UserTask).where(UserTask.status == WaitStatus.OPEN,
                                       UserTask.candidate_group == group,
                                       UserTask.scope == scope)
@@ -32,6 +35,11 @@ def inbox(group: str, scope: str, *, assignee: str | None = None, form_key: str 
         query = query.where(UserTask.assignee == assignee)
     if form_key:
         query = query.where(UserTask.form_key == form_key)
+    if process:
+        query = query.join(Instance, Instance.id == UserTask.instance_id).join(
+            Definition, Definition.id == Instance.definition_id).where(Definition.key == process)
+    if due_before is not None:
+        query = query.where(UserTask.due_at < due_before)
     query = query.order_by(UserTask.created_at, UserTask.id)
     return db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
 

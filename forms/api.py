@@ -97,7 +97,11 @@ class Page(Schema):
 
 class TaskQuery(Page):
     form_key = fields.String(validate=validate.Length(max=64))
-    mine = fields.Boolean(load_default=False)
+    process = fields.String(validate=validate.OneOf(
+        ["intake", "backfill", "correction", "grade_adjust", "publicity_and_push",
+         "monthly_sampling", "key_inspection"]), metadata={"label": "流程"})
+    mine = fields.Boolean(load_default=False, metadata={"label": "只看我认领的"})
+    overdue = fields.Boolean(load_default=False, metadata={"label": "只看已超期的"})
 
 
 class NoticeOut(Schema):

@@ -185,3 +185,22 @@ def test_nul_characters_are_refused_clearly(client: Any, call: Any) -> None:
     response = call(client)
     assert response.status_code == 422
     assert "空字符" in response.get_json()["message"]
+
+
+def test_inbox_filters(app: Flask, client: Any, who: People) -> None:
+    from engine import clock
+
+    unit = login(client, who.unit.username)
+    application_id = open_intake(client, unit)
+    client.post(f"/api/v1/applications/{application_id}/submit", headers=unit)
+    reviewer = login(client, "yz-reviewer")
+
+    def ids(query: str) -> int:
+        return len(client.get(f"/api/v1/tasks?{query}", headers=reviewer).get_json())
+
+    assert ids("process=intake") == 1 and ids("process=correction") == 0
+    assert ids("form_key=review") == 1 and ids("mine=true") == 0
+    assert ids("overdue=true") == 0
+    clock.travel(timedelta(days=11))  # the review is due in 10 days
+    assert ids("overdue=true") == 1
+    assert client.get("/api/v1/tasks?process=nothing", headers=reviewer).status_code == 422

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 import engine
 from engine import queries
+from engine.clock import now
 from engine.db import db
 from engine.models import UserTask, WaitStatus
 from forms.api import TaskOut, TaskQuery
@@ -42,7 +43,8 @@ def inbox(args: dict[str, Any]) -> Any:
     if group is None or scope is None:
         return []
     return queries.inbox(group, scope, assignee=user.username if args["mine"] else None,
-                         form_key=args.get("form_key"), page=args["page"],
+                         form_key=args.get("form_key"), process=args.get("process"),
+                         due_before=now() if args["overdue"] else None, page=args["page"],
                          per_page=args["per_page"])
 
 
