@@ -19,7 +19,7 @@ from engine.db import db
 from forms import STAGES, load_stages
 from forms.project import ProjectHeader
 
-from . import attachments, jurisdictions, rules
+from . import attachments, audit, jurisdictions, rules
 from .models import (
     Application,
     AppStatus,
@@ -156,6 +156,8 @@ def open_application(user: User, kind: str, stages: dict[str, Any], *,
                               created_by=user.id)
     db.session.add(application)
     db.session.flush()
+    audit.record(user.username, "application_opened", f"application:{application.id}",
+                 {"kind": kind, "project_id": target.id, "stages": sorted(payload)})
     return application
 
 
@@ -250,6 +252,8 @@ def add_attachment(application_id: int, user: User, kind: str, content: bytes,
                      display_name=attachments.display_name(filename), uploaded_by=user.id)
     db.session.add(row)
     db.session.flush()
+    audit.record(user.username, "attachment_added", f"application:{application.id}",
+                 {"kind": kind, "sha256": digest, "name": row.display_name})
     return row
 
 
@@ -266,6 +270,7 @@ def prepare_submission(application_id: int, user: User) -> Application:
         application.rounds += 1
     application.status = AppStatus.SUBMITTED
     application.submitted_at = now()
+    audit.record(user.username, "application_submitted", f"application:{application.id}")
     return application
 
 
@@ -279,6 +284,7 @@ def withdraw(application_id: int, user: User) -> Application:
     if application.status not in (AppStatus.DRAFT, AppStatus.SUBMITTED, AppStatus.RETURNED):
         raise NotAllowed(f"申请当前状态为“{application.status}”，不能撤回")
     application.status = AppStatus.WITHDRAWN
+    audit.record(user.username, "application_withdrawn", f"application:{application.id}")
     return application
 
 

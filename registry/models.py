@@ -346,3 +346,17 @@ class Notification(Base):
     title: Mapped[str] = mapped_column(sa.String(300))
     link: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class AuditEvent(Base):
+    """Who changed what in the registry, when (the engine's history covers the procedures)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_object", "object", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    action: Mapped[str] = mapped_column(sa.String(50))
+    object: Mapped[str] = mapped_column(sa.String(100))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(default=now)

@@ -15,7 +15,7 @@ from engine.db import db
 from forms.project import PermitFeed
 from forms.stages import STAGES
 
-from . import jurisdictions, rules
+from . import audit, jurisdictions, rules
 from .applications import FormInvalid, record_stage
 from .models import Category, Project, Source, StageRecord, StageVersion
 
@@ -51,6 +51,8 @@ def receive(data: dict[str, Any]) -> Project:
             if _current(project.id, stage) != payload:
                 record_stage(project.id, stage, payload, source=Source.EXCHANGE,
                              changed_by=SOURCE_NAME, reason="施工许可核发系统推送")
+                audit.record(SOURCE_NAME, "permit_stage_received", f"project:{project.id}",
+                             {"stage": stage})
         db.session.commit()
     except BaseException:
         db.session.rollback()

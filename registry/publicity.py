@@ -12,6 +12,7 @@ from engine.db import db
 from forms.tasks import Complaint as ComplaintForm
 from forms.tasks import Objection as ObjectionForm
 
+from . import audit
 from .applications import FormInvalid, NotAllowed, NotFound
 from .models import Complaint, Objection, Project, PublicityNotice
 
@@ -35,6 +36,8 @@ def add_objection(notice_id: int, data: dict[str, Any]) -> Objection:
     objection = Objection(notice_id=notice.id, **form)
     db.session.add(objection)
     db.session.flush()
+    audit.record("public", "objection_received", f"notice:{notice.id}",
+                 {"objection_id": objection.id})
     return objection
 
 
@@ -51,4 +54,6 @@ def add_complaint(data: dict[str, Any]) -> Complaint:
     complaint = Complaint(project_id=project_id, **form)
     db.session.add(complaint)
     db.session.flush()
+    audit.record("public", "complaint_received", f"complaint:{complaint.id}",
+                 {"project_id": project_id})
     return complaint

@@ -389,3 +389,18 @@ def test_r_cor_3_a_correction_needs_its_report_and_materials(org_user: tuple[Any
     apps.add_attachment(application.id, user, "commitment", PDF, "承诺书.pdf")
     error = refused("R-COR-3", apps.submit, application.id, user)
     assert "报告" in str(error)
+
+
+def test_every_registry_change_leaves_an_audit_event(org_user: tuple[Any, Any]) -> None:
+    from registry.models import AuditEvent
+
+    _, user = org_user
+    application = apps.open_application(user, "intake", hm_stages(), project=header())
+    for kind in ("report", "commitment", "application_form", "evidence"):
+        apps.add_attachment(application.id, user, kind, PDF, f"{kind}.pdf")
+    apps.submit(application.id, user)
+    events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.action for e in events] == ["application_opened", *["attachment_added"] * 4,
+                                          "application_submitted"]
+    assert {e.actor for e in events} == {user.username}
+    assert {e.object for e in events} == {f"application:{application.id}"}
