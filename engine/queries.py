@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -24,10 +25,11 @@ from .models import (
 
 
 def inbox(group: str, scope: str, *, assignee: str | None = None, form_key: str | None = None,
-          process: str | None = None, due_before: datetime | None = None, page: int = 1,
-          per_page: int = 20) -> Sequence[UserTask]:
+          process: str | None = None, due_before: datetime | None = None,
+          business_keys: Any = None, page: int = 1, per_page: int = 20) -> Sequence[UserTask]:
     """Open tasks of ``group`` in ``scope``, oldest first; optionally only ``assignee``'s, of
-    one form or procedure, or due before a time (overdue ones: ``due_before=now()``)."""
+    one form or procedure, due before a time (overdue ones: ``due_before=now()``), or of the
+    instances whose business key is in ``business_keys`` (a select of keys)."""
     query = sa.select(UserTask).where(UserTask.status == WaitStatus.OPEN,
                                       UserTask.candidate_group == group,
                                       UserTask.scope == scope)
@@ -40,6 +42,9 @@ def inbox(group: str, scope: str, *, assignee: str | None = None, form_key: str 
             Definition, Definition.id == Instance.definition_id).where(Definition.key == process)
     if due_before is not None:
         query = query.where(UserTask.due_at < due_before)
+    if business_keys is not None:
+        keyed = sa.select(Instance.id).where(Instance.business_key.in_(business_keys))
+        query = query.where(UserTask.instance_id.in_(keyed))
     query = query.order_by(UserTask.created_at, UserTask.id)
     return db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
 

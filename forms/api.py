@@ -102,6 +102,8 @@ class TaskQuery(Page):
          "monthly_sampling", "key_inspection"]), metadata={"label": "流程"})
     mine = fields.Boolean(load_default=False, metadata={"label": "只看我认领的"})
     overdue = fields.Boolean(load_default=False, metadata={"label": "只看已超期的"})
+    jurisdiction = fields.String(validate=validate.Length(max=12),
+                                 metadata={"label": "项目所在区县（区划代码）"})
 
 
 class NoticeOut(Schema):

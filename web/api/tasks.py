@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import request
 from flask_smorest import Blueprint
 
@@ -14,7 +15,7 @@ from engine.db import db
 from engine.models import UserTask, WaitStatus
 from forms.api import TaskOut, TaskQuery
 from registry import applications as apps
-from registry.models import User
+from registry.models import Application, Project, User
 from web import workflow
 
 from .auth import signed_in, signed_in_user
@@ -44,8 +45,18 @@ def inbox(args: dict[str, Any]) -> Any:
         return []
     return queries.inbox(group, scope, assignee=user.username if args["mine"] else None,
                          form_key=args.get("form_key"), process=args.get("process"),
-                         due_before=now() if args["overdue"] else None, page=args["page"],
-                         per_page=args["per_page"])
+                         due_before=now() if args["overdue"] else None,
+                         business_keys=_located_in(args.get("jurisdiction")),
+                         page=args["page"], per_page=args["per_page"])
+
+
+def _located_in(jurisdiction: str | None) -> Any:
+    """The business keys of applications whose project lies in ``jurisdiction``."""
+    if not jurisdiction:
+        return None
+    return (sa.select(sa.literal("application-") + sa.cast(Application.id, sa.String))
+            .join(Project, Project.id == Application.project_id)
+            .where(Project.location_code == jurisdiction))
 
 
 @blp.post("/<task_id>/claim")
