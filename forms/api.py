@@ -165,3 +165,10 @@ class ProjectOut(Schema):
     on_national_platform = fields.Boolean()
     general_project_id = fields.Integer(allow_none=True)
     stages = fields.List(fields.Nested(StageRecordOut), dump_default=list)
+
+
+class NotificationOut(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    link = fields.String(allow_none=True)
+    created_at = fields.DateTime()

@@ -69,6 +69,9 @@ def test_an_intake_goes_from_opening_to_the_national_push_over_http(
     assert again.status_code == 404  # completed: no longer an open task of theirs
 
     settle(app)
+    titles = [n["title"] for n in client.get("/api/v1/notifications", headers=reviewer
+                                               ).get_json()]
+    assert titles == ["新的待办任务: 逐项核实申报信息"]
     [notice] = client.get("/api/v1/publicity").get_json()
     assert notice["status"] == "open"
     settle(app, travel=timedelta(days=15))
@@ -76,6 +79,8 @@ def test_an_intake_goes_from_opening_to_the_national_push_over_http(
     assert final["status"] == "approved"
     assert [e["kind"] for e in final["history"]][-1] == "instance_completed"
     assert len(national.state.pushes) == 1
+    unit_notices = client.get("/api/v1/notifications", headers=unit).get_json()
+    assert unit_notices[0]["title"].endswith("已办结")
 
 
 def test_another_organisation_and_another_district_see_nothing(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import applications, errors, ops, processes, projects, public, tasks
+from . import applications, errors, notifications, ops, processes, projects, public, tasks
 
 
 def init_app(app: Flask) -> None:
@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api = Api(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for blueprint in (public.blp, applications.blp, tasks.blp, projects.blp, ops.blp,
-                      processes.blp):
+    for blueprint in (public.blp, applications.blp, tasks.blp, projects.blp,
+                      notifications.blp, ops.blp, processes.blp):
         api.register_blueprint(blueprint)
     errors.init_app(app)
