@@ -8,6 +8,7 @@ network access off, and any DOCTYPE is refused.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -255,9 +256,26 @@ def _parse_specs(trees: dict[str, tuple[Any, bytes]], library: dict[str, tuple[A
             subs = parser.get_subprocess_specs(key)
             result.processes.append(_parsed(key, spec, subs, parser, {**library, **trees}))
     except ValidationException as exc:
-        result.problems.append(_spiff_problem(current, trees[current][0], exc))
+        missing = MISSING_PROCESS.search(str(exc))
+        if missing:
+            result.problems.extend(_missing_calls(trees, missing.group(1)))
+        else:
+            result.problems.append(_spiff_problem(current, trees[current][0], exc))
     except Exception as exc:  # the parser raises many kinds; none may escape as a traceback
         result.problems.append(Problem(current, None, "", "", f"引擎无法解析: {exc}"))
+
+
+MISSING_PROCESS = re.compile(r"The process '([^']+)' was not found")
+
+
+def _missing_calls(trees: dict[str, tuple[Any, bytes]], key: str) -> list[Problem]:
+    """A problem on each call activity that calls ``key``, which is neither uploaded nor
+    deployed."""
+    message = f"调用的流程“{key}”不存在：请与它的文件一同校验，或先部署它"
+    problems = [_problem(name, node, message) for name, (root, _) in trees.items()
+                for node in _xp(root, f"//bpmn:callActivity[@calledElement='{key}']")
+                if "'" not in key]
+    return problems or [Problem(next(iter(trees)), None, "", "", message)]
 
 
 def _parsed(key: str, spec: Any, subs: dict[str, Any], parser: Parser,

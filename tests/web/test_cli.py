@@ -101,3 +101,14 @@ def test_demo_loads_once(env: dict[str, str]) -> None:
     assert "新增用户 11 个，项目 4 个" in first.output
     again = runner.invoke(main, ["demo"], env=env)
     assert "新增用户 0 个，项目 0 个" in again.output
+
+
+def test_gunicorn_loads_the_app_as_the_readme_says(tmp_path: Path) -> None:
+    """Production serves `gunicorn 'web:create_app()'` (README); the app must load so."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["CQPI_DATA_DIR"] = str(tmp_path)
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    result = subprocess.run([str(gunicorn), "--check-config", "web:create_app()"], env=env,
+                            cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
