@@ -22,29 +22,29 @@ ENTRY_GRADE = "D"
 """A-2: a stage entered through intake or backfill reaches the platform with grade D."""
 
 
-def _project(application: Application) -> dict[str, Any]:
-    project = application.project
-    return {"project_number": project.project_number, "name": project.name,
-            "category": project.category, "location_code": project.location_code}
-
-
-def _outbox(key: str, kind: str, application: Application, payload: dict[str, Any]) -> Push:
+def _outbox(key: str, kind: str, project: Project, payload: dict[str, Any]) -> Push:
+    """The outbox row of this push (written once, committed before anything is sent)."""
     row = db.session.scalar(sa.select(Push).filter_by(idempotency_key=key))
     if row is None:
-        row = Push(idempotency_key=key, kind=kind, project_id=application.project_id, payload={
-            "application_id": application.id, "kind": application.kind,
-            "project": _project(application), **payload})
+        summary = {"project_number": project.project_number, "name": project.name,
+                   "category": project.category, "location_code": project.location_code}
+        row = Push(idempotency_key=key, kind=kind, project_id=project.id,
+                   payload={"project": summary, **payload})
         db.session.add(row)
         db.session.commit()
     return row
+
+
+def _of(application: Application) -> dict[str, Any]:
+    return {"application_id": application.id, "kind": application.kind}
 
 
 def push_grade(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Send a stage's new grade (R-GA-1..5)."""
     application = params_.application(params)
     grades = {stage: application.target_grade for stage in application.stages}
-    row = _outbox(str(context["idempotency_key"]), "grade", application,
-                  {"stages": {}, "grades": grades})
+    row = _outbox(str(context["idempotency_key"]), "grade", application.project,
+                  {**_of(application), "stages": {}, "grades": grades})
     return {"national_id": _send(row), "pushed_grade": application.target_grade}
 
 
@@ -54,34 +54,26 @@ def push_correction(params: dict[str, Any], context: dict[str, Any]) -> dict[str
     grades = dict(db.session.execute(sa.select(StageRecord.stage, StageRecord.grade).where(
         StageRecord.project_id == application.project_id,
         StageRecord.stage.in_(application.stages))).all())
-    row = _outbox(str(context["idempotency_key"]), "correction", application,
-                  {"stages": application.data, "grades": grades})
+    row = _outbox(str(context["idempotency_key"]), "correction", application.project,
+                  {**_of(application), "stages": application.data, "grades": grades})
     return {"national_id": _send(row)}
 
 
 def push_fraud_mark(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """A-6: send the 虚假项目 mark of a project confirmed false by a key inspection."""
     inspection = params_.inspection(params)
-    key = str(context["idempotency_key"])
-    row = db.session.scalar(sa.select(Push).filter_by(idempotency_key=key))
-    if row is None:
-        project = db.session.get(Project, inspection.project_id)
-        assert project is not None
-        row = Push(idempotency_key=key, kind="fraud_mark", project_id=project.id, payload={
-            "inspection_id": inspection.id,
-            "project": {"project_number": project.project_number, "name": project.name,
-                        "category": project.category, "location_code": project.location_code},
-            "stages": {}, "grades": {}, "marked_false": True})
-        db.session.add(row)
-        db.session.commit()
+    project = db.session.get(Project, inspection.project_id)
+    assert project is not None
+    row = _outbox(str(context["idempotency_key"]), "fraud_mark", project, {
+        "inspection_id": inspection.id, "stages": {}, "grades": {}, "marked_false": True})
     return {"national_id": _send(row)}
 
 
 def push_application(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     application = params_.application(params)
     grades = {stage: ENTRY_GRADE for stage in application.stages}
-    row = _outbox(str(context["idempotency_key"]), "stage", application,
-                  {"stages": application.data, "grades": grades})
+    row = _outbox(str(context["idempotency_key"]), "stage", application.project,
+                  {**_of(application), "stages": application.data, "grades": grades})
     return {"national_id": _send(row), "pushed_grade": ENTRY_GRADE}
 
 

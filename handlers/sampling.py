@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from engine.clock import now
 from engine.db import db
 from registry.calendar import BEIJING
-from registry.models import Application, Project, SamplingDraw
+from registry.models import Application, AppStatus, Project, SamplingDraw
 
 from . import params as params_
 
@@ -106,7 +106,7 @@ def monthly(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     rows = db.session.execute(
         sa.select(Application.id, Application.project_id, Project.managing_code)
         .join(Project, Project.id == Application.project_id)
-        .where(Application.kind.in_(MONTHLY_KINDS), Application.status == "approved",
+        .where(Application.kind.in_(MONTHLY_KINDS), Application.status == AppStatus.APPROVED,
                Application.decided_at >= start, Application.decided_at < end,
                Project.city_managed.is_(False))).all()
     by_scope: dict[str, dict[int, int]] = {}

@@ -9,7 +9,15 @@ import sqlalchemy as sa
 
 from engine.db import db
 
-from .models import Project, ProjectParty, Role, StageRecord, StageVersion, User
+from .models import (
+    Application,
+    Project,
+    ProjectParty,
+    Role,
+    StageRecord,
+    StageVersion,
+    User,
+)
 
 
 def visible_projects(user: User) -> Any:
@@ -23,6 +31,19 @@ def visible_projects(user: User) -> Any:
         return query.where(Project.managing_code == user.jurisdiction_code)
     if user.role == Role.CITY:
         return query.where(Project.city_managed.is_(True))
+    if user.role in (Role.OPS, Role.ADMIN):
+        return query
+    return query.where(sa.false())
+
+
+def visible_applications(user: User) -> Any:
+    """A select of the applications ``user`` may see: its organisation's, its scope's, or all."""
+    query = sa.select(Application)
+    if user.role == Role.ENTERPRISE:
+        return query.where(Application.applicant_id == user.organisation_id)
+    if user.role in (Role.DISTRICT, Role.CITY):
+        return query.where(Application.project_id.in_(visible_projects(user).with_only_columns(
+            Project.id)))
     if user.role in (Role.OPS, Role.ADMIN):
         return query
     return query.where(sa.false())

@@ -13,7 +13,8 @@ from engine import queries
 from engine.db import db
 from forms.api import ApplicationIn, ApplicationOut, AttachmentOut, Page
 from registry import applications as apps
-from registry.models import Application, Attachment, Project, Role, User
+from registry.models import Application, Attachment, User
+from registry.queries import visible_applications
 from web import workflow
 
 from .auth import signed_in, signed_in_user
@@ -24,15 +25,11 @@ blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications",
 
 def visible(application_id: int, user: User) -> Application:
     """The application if ``user`` may see it, else NotFound (never a hint that it exists)."""
-    application = db.session.get(Application, application_id)
-    scope = workflow.user_scope(user)
-    if application is not None and (
-            (user.role == Role.ENTERPRISE and application.applicant_id == user.organisation_id)
-            or (user.role in (Role.DISTRICT, Role.CITY)
-                and application.project.scope == scope)
-            or user.role in (Role.OPS, Role.ADMIN)):
-        return application
-    raise apps.NotFound(f"申请 {application_id} 不存在")
+    application = db.session.scalar(
+        visible_applications(user).where(Application.id == application_id))
+    if application is None:
+        raise apps.NotFound(f"申请 {application_id} 不存在")
+    return application
 
 
 def detail(application: Application) -> Application:
@@ -54,16 +51,7 @@ class Applications(MethodView):
     @blp.response(200, ApplicationOut(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """The applications the caller may see, newest first."""
-        user = signed_in_user()
-        query = sa.select(Application).order_by(Application.id.desc())
-        if user.role == Role.ENTERPRISE:
-            query = query.where(Application.applicant_id == user.organisation_id)
-        elif user.role == Role.CITY:
-            query = query.join(Project).where(Project.city_managed.is_(True))
-        elif user.role == Role.DISTRICT:
-            query = query.join(Project).where(Project.managing_code == user.jurisdiction_code)
-        elif user.role not in (Role.OPS, Role.ADMIN):
-            return []
+        query = visible_applications(signed_in_user()).order_by(Application.id.desc())
         page, per_page = args["page"], args["per_page"]
         return db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
 
