@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench install clean browser
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy engine handlers
 
-test: lint
+browser:
+	scripts/ensure-chromium
+
+test: lint browser
 	$(BIN)/cqpi rules --check > /dev/null
 	$(BIN)/python -m pytest -q
 

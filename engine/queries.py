@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .db import db
+from .definitions import specs_of
 from .models import (
     Definition,
     Event,
@@ -26,10 +27,12 @@ from .models import (
 
 def inbox(group: str, scope: str, *, assignee: str | None = None, form_key: str | None = None,
           process: str | None = None, due_before: datetime | None = None,
-          business_keys: Any = None, page: int = 1, per_page: int = 20) -> Sequence[UserTask]:
+          business_keys: Any = None, page: int = 1, per_page: int = 20,
+          order: str = "created") -> Sequence[UserTask]:
     """Open tasks of ``group`` in ``scope``, oldest first; optionally only ``assignee``'s, of
     one form or procedure, due before a time (overdue ones: ``due_before=now()``), or of the
-    instances whose business key is in ``business_keys`` (a select of keys)."""
+    instances whose business key is in ``business_keys`` (a select of keys). ``order``:
+    ``created`` (oldest first) or ``due`` (soonest due first, tasks without a due date last)."""
     query = sa.select(UserTask).where(UserTask.status == WaitStatus.OPEN,
                                       UserTask.candidate_group == group,
                                       UserTask.scope == scope)
@@ -45,7 +48,10 @@ def inbox(group: str, scope: str, *, assignee: str | None = None, form_key: str 
     if business_keys is not None:
         keyed = sa.select(Instance.id).where(Instance.business_key.in_(business_keys))
         query = query.where(UserTask.instance_id.in_(keyed))
-    query = query.order_by(UserTask.created_at, UserTask.id)
+    if order == "due":
+        query = query.order_by(UserTask.due_at.is_(None), UserTask.due_at, UserTask.id)
+    else:
+        query = query.order_by(UserTask.created_at, UserTask.id)
     return db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
 
 
@@ -118,3 +124,24 @@ def versions() -> Sequence[tuple[Definition, int]]:
              .outerjoin(running, running.c.definition_id == Definition.id)
              .order_by(Definition.key, Definition.version.desc()))
     return [(d, n) for d, n in db.session.execute(query).all()]
+
+
+def inbox_count(group: str, scope: str) -> int:
+    """How many open tasks wait for ``group`` in ``scope`` (the header's badge)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(UserTask).where(
+        UserTask.status == WaitStatus.OPEN, UserTask.candidate_group == group,
+        UserTask.scope == scope)) or 0
+
+
+def element_names(definition_id: int) -> dict[str, str]:
+    """The diagram's names of a version's elements (call activities' processes included), by
+    element id, for timelines."""
+    top, subprocesses = specs_of(definition_id)
+    names: dict[str, str] = {}
+    for spec in (top, *subprocesses.values()):
+        for task_spec in spec.task_specs.values():
+            bpmn_id, bpmn_name = getattr(task_spec, "bpmn_id", None), getattr(
+                task_spec, "bpmn_name", None)
+            if bpmn_id and bpmn_name:
+                names.setdefault(bpmn_id, bpmn_name)
+    return names

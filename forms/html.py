@@ -134,3 +134,27 @@ def _parse_rows(nested: Schema, form: Mapping[str, str], key: str) -> list[dict[
                       if (m := _ROW.match(k[len(key) + 1:]))})
     rows = [parse(nested, form, prefix=f"{key}-{i}-") for i in indexes]
     return [row for row in rows if row]
+
+
+def display(schema: Schema, data: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
+    """The filled fields of ``data`` as (label, shown value) for read-only pages: codes as
+    their titles, booleans as 是/否, list rows as lists of their own pairs."""
+    data = data or {}
+    shown: list[tuple[str, Any]] = []
+    for name, field in schema.fields.items():
+        value = data.get(name)
+        if value is None or value in ("", []):
+            continue
+        label = field.metadata.get("label", name)
+        if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
+            nested = field.inner.schema  # type: ignore[attr-defined]
+            shown.append((label, [display(nested, row) for row in value]))
+            continue
+        choices = field.metadata.get("choices") or {}
+        if isinstance(value, bool):
+            value = "是" if value else "否"
+        elif str(value) in choices:
+            value = choices[str(value)]
+        unit = field.metadata.get("unit")
+        shown.append((label, f"{value} {unit}" if unit else str(value)))
+    return shown

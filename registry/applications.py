@@ -226,6 +226,24 @@ def _create_project(org: int, header: dict[str, Any]) -> Project:
     return project
 
 
+@_atomic
+def amend(application_id: int, user: User, stages: dict[str, Any]) -> Application:
+    """Replace the stage data of a draft or returned application, with every form and rule
+    check of opening it (A-4: amend after a return). Nothing changes on a refusal."""
+    application = get_own(application_id, user)
+    if application.status not in (AppStatus.DRAFT, AppStatus.RETURNED):
+        raise NotAllowed(f"申请当前状态为“{application.status}”，不能修改")
+    if application.kind == Kind.GRADE_ADJUST:
+        raise NotAllowed("等级调整申请没有可修改的环节信息，请撤回后重新申请")
+    loaded = _load(stages)
+    _check_entry(application.kind, application.project, None, loaded)
+    application.data = {name: STAGES[name]().dump(data) for name, data in loaded.items()}
+    application.stages = sorted(application.data)
+    audit.record(user.username, "application_amended", f"application:{application.id}",
+                 {"stages": application.stages})
+    return application
+
+
 def get_own(application_id: int, user: User) -> Application:
     """The application if the user's organisation made it; NotFound otherwise."""
     application = db.session.get(Application, application_id)
@@ -241,20 +259,42 @@ def add_attachment(application_id: int, user: User, kind: str, content: bytes,
     application = get_own(application_id, user)
     if application.status not in (AppStatus.DRAFT, AppStatus.RETURNED):
         raise NotAllowed("申请已提交，不能再上传材料")
+    return _attach(application, user, kind, content, filename)
+
+
+def _attach(application: Application, user: User, kind: str, content: bytes,
+            filename: str | None) -> Attachment:
+    """Check the file by content, store it by hash, record it (in the caller's transaction)."""
     s = settings()
     try:
         media = attachments.check(kind, content, s.max_upload)
     except attachments.FileRefused as exc:
         raise FormInvalid({"file": [f"「文件」{exc}"]}) from None
-    digest = attachments.store(s.data_dir, content)
-    row = Attachment(application_id=application.id, kind=kind, sha256=digest,
-                     size=len(content), media_type=media,
-                     display_name=attachments.display_name(filename), uploaded_by=user.id)
+    row = Attachment(application_id=application.id, kind=kind,
+                     sha256=attachments.store(s.data_dir, content), size=len(content),
+                     media_type=media, display_name=attachments.display_name(filename),
+                     uploaded_by=user.id)
     db.session.add(row)
     db.session.flush()
     audit.record(user.username, "attachment_added", f"application:{application.id}",
-                 {"kind": kind, "sha256": digest, "name": row.display_name})
+                 {"kind": kind, "sha256": row.sha256, "name": row.display_name})
     return row
+
+
+AUTHORITY_KINDS = ("formal_document", "ministry_request", "ministry_reply")
+"""What reviewers upload to an application: formal documents, letters to and from the
+Ministry (R-SUP-5, R-COR-5)."""
+
+
+@_atomic
+def add_authority_document(application: Application, user: User, kind: str, content: bytes,
+                           filename: str | None) -> Attachment:
+    """Store a reviewer's document for an application the caller has checked they may see."""
+    if user.role not in (Role.DISTRICT, Role.CITY):
+        raise NotAllowed("只有审核人员可以上传公文")
+    if kind not in AUTHORITY_KINDS:
+        raise FormInvalid({"kind": [f"「材料类型」不能为 {kind}"]})
+    return _attach(application, user, kind, content, filename)
 
 
 def prepare_submission(application_id: int, user: User) -> Application:

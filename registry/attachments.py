@@ -19,9 +19,12 @@ KINDS = {
     "report": "报告（补录/升级/勘误报告）", "commitment": "企业承诺书",
     "application_form": "企业申请表", "evidence": "佐证材料",
     "authenticity_letter": "项目信息真实性确认函", "formal_document": "正式公文",
-    "ministry_reply": "住房城乡建设部复函",
+    "ministry_request": "勘误申请函", "ministry_reply": "住房城乡建设部复函",
 }
 """Attachment kinds and how people call them."""
+
+PREVIEWABLE = frozenset({"application/pdf", "image/jpeg", "image/png"})
+"""Media types a browser shows in the page (OFD files are downloaded)."""
 
 MAX_BYTES = 20 * 1024 * 1024
 """Default upload limit (``CQPI_MAX_UPLOAD_BYTES``)."""

@@ -52,6 +52,14 @@ class Calendar:
                 left -= 1
         return day
 
+    def workdays_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to ``end`` inclusive; negative when ``end`` is
+        earlier (the working days it is overdue by)."""
+        if end < start:
+            return -self.workdays_between(end, start)
+        return sum(self.is_workday(start + timedelta(days=n))
+                   for n in range(1, (end - start).days + 1))
+
     def warnings(self) -> list[str]:
         return [f"{year} 年的法定节假日安排尚未收录，按周末规则及管理员维护的节假日表计算"
                 for year in sorted(self.unknown_years)]

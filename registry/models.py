@@ -360,3 +360,14 @@ class AuditEvent(Base):
     object: Mapped[str] = mapped_column(sa.String(100))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class WizardDraft(Base):
+    """What a user has typed into the new-application wizard so far (one per user), so that
+    closing the browser loses nothing; it goes once the application is opened."""
+
+    __tablename__ = "wizard_draft"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    updated_at: Mapped[datetime] = mapped_column(default=now)

@@ -12,17 +12,11 @@ from flask_smorest import abort
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from engine.db import db
-from engine.queue import queues
 from registry.models import User
-from registry.users import authenticate
+from web import signin
 
 TOKEN_SECONDS = 12 * 3600
 """How long a sign-in token is valid."""
-
-MAX_FAILURES = 5
-"""Failed sign-ins per user name and address before a pause of ``PAUSE_SECONDS``."""
-
-PAUSE_SECONDS = 15 * 60
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -31,17 +25,10 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def issue(username: str, password: str) -> tuple[User, str]:
     """Check the password (rate-limited) and return the user with a new token."""
-    q = queues()
-    key = f"{q.name}:signin:{username}:{request.remote_addr}"
-    redis = q.connection
-    if int(redis.get(key) or 0) >= MAX_FAILURES:
-        abort(429, message="登录失败次数过多，请 15 分钟后再试")
-    user = authenticate(username, password)
-    if user is None:
-        redis.incr(key)
-        redis.expire(key, PAUSE_SECONDS)
-        abort(401, message="用户名或密码不正确")
-    redis.delete(key)
+    try:
+        user = signin.attempt(username, password, request.remote_addr)
+    except signin.SignInRefused as exc:
+        abort(exc.status, message=str(exc))
     return user, _serializer().dumps({"uid": user.id})
 
 

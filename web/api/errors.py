@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 import engine
@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 
 
 def _body(status: int, message: str, **extra: Any) -> Any:
+    """The refusal as JSON for the API, or as the error page for a browser's page."""
+    page = current_app.extensions.get("cqpi.error_page")
+    if page is not None and not request.path.startswith(("/api/", "/healthz")):
+        return page(status, message)
     response = jsonify({"message": message, **extra})
     response.status_code = status
     return response

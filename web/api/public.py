@@ -26,7 +26,7 @@ PUBLIC_POSTS_PER_HOUR = 20
 """Objections and complaints one address may post per hour."""
 
 
-def _limit_public_posts() -> None:
+def limit_public_posts() -> None:
     q = queues()
     key = f"{q.name}:public-posts:{request.remote_addr}"
     redis = q.connection
@@ -75,7 +75,7 @@ def notice(notice_id: int) -> Any:
 @blp.response(201)
 def object_to(notice_id: int) -> Any:
     """Raise an objection while the notice is open (A-3)."""
-    _limit_public_posts()
+    limit_public_posts()
     objection = workflow.raise_objection(notice_id, _json())
     return {"id": objection.id, "message": "异议已受理"}
 
@@ -86,7 +86,7 @@ def object_to(notice_id: int) -> Any:
 @blp.response(201)
 def complain() -> Any:
     """File a complaint or report of fraud; a known project gets a key inspection (R-SUP-7)."""
-    _limit_public_posts()
+    limit_public_posts()
     complaint = workflow.file_complaint(_json())
     return {"id": complaint.id, "message": "投诉举报已受理"}
 

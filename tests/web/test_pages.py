@@ -1,0 +1,195 @@
+"""The pages without a browser: sign-in, CSRF, who may reach what by editing a URL, the error
+pages, and the refusals the wizard and the forms show."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from engine.db import db
+from registry import demo
+from registry.models import Application, WizardDraft
+from tests.processes.helpers import deploy_processes, settle
+from tests.registry.test_applications import PDF, header, hm_stages
+from web import workflow
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf(client: Any, path: str = "/login") -> str:
+    found = TOKEN.search(client.get(path).get_data(as_text=True))
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def sign_in(client: Any, username: str) -> None:
+    answer = client.post("/login", data={"username": username, "password": demo.PASSWORD,
+                                         "csrf_token": csrf(client)})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+
+
+@pytest.fixture
+def demo_app(app: Flask) -> Flask:
+    deploy_processes()
+    demo.load()
+    return app
+
+
+def _application(username: str = "qiye") -> Application:
+    """A submitted HM intake of the demo builder in Yuzhong."""
+    from registry import applications as apps
+    from registry.models import User
+
+    user = db.session.scalar(sa.select(User).filter_by(username=username))
+    opened = apps.open_application(user, "intake", hm_stages(), project=header(name="页面测试项目"))
+    for kind in ("report", "commitment", "application_form", "evidence"):
+        apps.add_attachment(opened.id, user, kind, PDF, f"{kind}.pdf")
+    return workflow.submit(opened.id, user)
+
+
+def test_sign_in_sends_each_role_to_its_work_and_refuses_a_wrong_password(
+        demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    wrong = client.post("/login", data={"username": "qiye", "password": "nope-nope",
+                                        "csrf_token": csrf(client)})
+    assert wrong.status_code == 401 and "用户名或密码不正确" in wrong.get_data(as_text=True)
+    sign_in(client, "qiye")
+    assert client.get("/").headers["Location"].endswith("/portal")
+    page = client.get("/portal").get_data(as_text=True)
+    assert "渝建集团 申报员" in page and "企业用户" in page
+    reviewer = demo_app.test_client()
+    sign_in(reviewer, "yuzhong")
+    assert reviewer.get("/").headers["Location"].endswith("/tasks")
+    assert "渝中区" in reviewer.get("/tasks").get_data(as_text=True)
+
+
+def test_a_page_post_without_the_session_token_is_refused(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    refused = client.post("/login", data={"username": "qiye", "password": demo.PASSWORD})
+    assert refused.status_code == 400
+    assert "CSRF" in refused.get_data(as_text=True)
+    sign_in(client, "qiye")
+    forged = client.post("/applications/new?step=kind", data={"kind": "intake",
+                                                             "csrf_token": "forged"})
+    assert forged.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WizardDraft)) == 0
+
+
+def test_after_sign_in_only_a_path_on_this_site_is_followed(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    for target, expected in (("/tasks", "/tasks"), ("https://evil.example/", "/"),
+                             ("//evil.example/", "/")):
+        token = csrf(client)
+        answer = client.post("/login", query_string={"next": target}, data={
+            "username": "yuzhong", "password": demo.PASSWORD, "csrf_token": token})
+        assert answer.headers["Location"] == expected
+        client.post("/logout", data={"csrf_token": csrf(client, "/publicity")})
+
+
+def test_nothing_of_another_organisation_or_district_is_reachable(demo_app: Flask) -> None:
+    application = _application()
+    settle(demo_app)
+    path = f"/applications/{application.id}"
+    [attachment_id] = re.findall(r'/attachments/(\d+)', _page(demo_app, "qiye", path))[:1]
+    for username in ("sheji", "jiangjin", "shiji"):  # another firm, district, the city
+        client = demo_app.test_client()
+        sign_in(client, username)
+        for url in (path, f"/attachments/{attachment_id}"):
+            answer = client.get(url)
+            assert answer.status_code == 404, (username, url)
+            assert "不存在" in answer.get_data(as_text=True)
+    client = demo_app.test_client()
+    sign_in(client, "sheji")
+    token = csrf(client, "/portal")
+    assert client.post(f"{path}/withdraw", data={"csrf_token": token}).status_code == 404
+    yuzhong = demo_app.test_client()
+    sign_in(yuzhong, "yuzhong")
+    assert yuzhong.get(path).status_code == 200  # the reviewer of its district sees it
+    file = yuzhong.get(f"/attachments/{attachment_id}")
+    assert file.status_code == 200 and file.data == PDF
+    assert file.headers["X-Content-Type-Options"] == "nosniff"
+    file.close()
+    task_path = re.search(r'href="(/tasks/[^"]+)"', yuzhong.get("/tasks").get_data(
+        as_text=True)).group(1)  # type: ignore[union-attr]
+    jiangjin = demo_app.test_client()
+    sign_in(jiangjin, "jiangjin")
+    assert jiangjin.get(task_path).status_code == 404
+
+
+def _page(app: Flask, username: str, path: str) -> str:
+    client = app.test_client()
+    sign_in(client, username)
+    answer = client.get(path)
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)
+
+
+def test_roles_keep_to_their_pages(demo_app: Flask) -> None:
+    enterprise = demo_app.test_client()
+    sign_in(enterprise, "qiye")
+    assert enterprise.get("/portal").status_code == 200
+    reviewer = demo_app.test_client()
+    sign_in(reviewer, "yuzhong")
+    assert reviewer.get("/portal").status_code == 403
+    assert reviewer.get("/applications/new").status_code == 403
+    ops = demo_app.test_client()
+    sign_in(ops, "yunwei")
+    assert ops.get("/tasks").status_code == 403
+    anonymous = demo_app.test_client()
+    for path in ("/portal", "/tasks", "/applications/new"):
+        answer = anonymous.get(path)
+        assert answer.status_code == 302 and "/login?next=" in answer.headers["Location"]
+    assert anonymous.get("/publicity").status_code == 200
+
+
+def test_error_pages_help_and_the_api_still_answers_json(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    text = page.get_data(as_text=True)
+    assert "页面不存在" in text and "返回首页" in text
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.mimetype == "application/json"
+
+
+def test_the_wizard_keeps_a_draft_and_names_every_wrong_field(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    sign_in(client, "qiye")
+    token = csrf(client, "/applications/new")
+    client.post("/applications/new?step=kind", data={"kind": "intake", "csrf_token": token})
+    wrong = client.post("/applications/new?step=project", data={
+        "csrf_token": token, "project_id": "new", "project-name": "缺项目类别的项目",
+        "project-location_code": "500103"})
+    text = wrong.get_data(as_text=True)
+    assert "「项目类别」必填" in text and "项目信息有误" in text
+    again = client.get("/applications/new?step=project").get_data(as_text=True)
+    assert 'value="缺项目类别的项目"' in again  # kept across visits
+    client.post("/applications/new?step=project", data={
+        "csrf_token": token, "project_id": "new",
+        **{f"project-{k}": str(v).lower() if isinstance(v, bool) else v
+           for k, v in header(name="向导项目").items()}})
+    stages = client.post("/applications/new?step=stages", data={
+        "csrf_token": token, "action": "open", "contract-record_number": "HT-1"})
+    text = stages.get_data(as_text=True)
+    assert "合同登记" in text and "「合同编号」必填" in text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Application)) == 0
+    outside = client.post("/applications/new?step=project", data={
+        "csrf_token": token, "project_id": "999999"})
+    assert "不在您单位参建的项目中" in outside.get_data(as_text=True) or \
+        outside.status_code == 302
+
+
+def test_a_complaint_names_its_missing_fields_and_is_filed_when_complete(
+        demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    token = csrf(client, "/complaints")
+    missing = client.post("/complaints", data={"csrf_token": token, "content": "造假"})
+    assert missing.status_code == 422
+    assert "「项目名称」必填" in missing.get_data(as_text=True)
+    filed = client.post("/complaints", data={"csrf_token": token, "project_name": "某项目",
+                                             "content": "业绩造假"}, follow_redirects=True)
+    assert "投诉举报已受理" in filed.get_data(as_text=True)

@@ -1,0 +1,67 @@
+"""The public board, without sign-in: projects under publicity, a notice with its published
+data and the objection form (A-3), and the complaint form (R-SUP-7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+
+from engine.db import db
+from forms import TASK_FORMS
+from forms.html import parse, render
+from registry import applications as apps
+from registry import publicity
+from registry.models import PublicityNotice
+from web import workflow
+from web.api.public import limit_public_posts
+
+from . import bp, dossier
+
+
+@bp.get("/publicity")
+def board() -> Any:
+    return render_template("board.html", notices=publicity.open_notices())
+
+
+@bp.route("/publicity/<int(max=2147483647):notice_id>", methods=["GET", "POST"])
+def notice(notice_id: int) -> Any:
+    row = db.session.get(PublicityNotice, notice_id)
+    if row is None:
+        raise apps.NotFound(f"公示 {notice_id} 不存在")
+    data, errors, status = {}, {}, 200
+    if request.method == "POST":
+        limit_public_posts()
+        data = parse(TASK_FORMS["objection"](), request.form)
+        try:
+            workflow.raise_objection(notice_id, data)
+            flash("异议已受理：主管部门将核实处理，公示暂停直至处理完毕", "ok")
+            return redirect(url_for("pages.notice", notice_id=notice_id))
+        except apps.FormInvalid as exc:
+            errors, status = exc.messages, 422
+            flash("提交的数据有误，请按提示修改", "error")
+        except apps.NotAllowed as exc:
+            flash(str(exc), "error")
+            status = 409
+    published = row.published or {}
+    return render_template("notice.html", notice=row,
+                           stages=dossier.stage_tables(published.get("stages") or {}),
+                           kind=published.get("kind"),
+                           form=render(TASK_FORMS["objection"](), data, errors)), status
+
+
+@bp.route("/complaints", methods=["GET", "POST"])
+def complaint() -> Any:
+    data, errors, status = dict(request.args), {}, 200
+    if request.method == "POST":
+        limit_public_posts()
+        data = parse(TASK_FORMS["complaint"](), request.form)
+        try:
+            filed = workflow.file_complaint(data)
+            flash(f"投诉举报已受理（编号 {filed.id}），主管部门将依法核查", "ok")
+            return redirect(url_for("pages.complaint"))
+        except apps.FormInvalid as exc:
+            errors, status = exc.messages, 422
+            flash("提交的数据有误，请按提示修改", "error")
+    return render_template("complaint.html",
+                           form=render(TASK_FORMS["complaint"](), data, errors)), status

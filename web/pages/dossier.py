@@ -1,0 +1,131 @@
+"""Everything a page shows of one application: its stages as read-only tables, the reasons of
+the last return by item, attachments against the ones its rules require, who acts next, and
+one timeline of the registry's audit events and the procedure's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine import queries
+from engine.db import db
+from engine.models import Instance, UserTask
+from forms import STAGES
+from forms.html import display
+from forms.stages import STAGE_NAMES
+from registry import rules
+from registry.attachments import KINDS
+from registry.models import Application, Attachment, AuditEvent, Category, Kind
+
+from . import labels
+
+
+@dataclass
+class Entry:
+    at: datetime
+    what: str
+    who: str | None = None
+    detail: str | None = None
+
+
+@dataclass
+class Dossier:
+    application: Application
+    stages: list[tuple[str, str, list[tuple[str, Any]]]]  # key, title, fields
+    reasons: dict[str, list[str]]  # review item (stage or "attachments", "general") -> reasons
+    attachments: list[Attachment]
+    required: list[tuple[str, str, bool]]  # kind, title, present
+    open_tasks: list[UserTask]
+    timeline: list[Entry] = field(default_factory=list)
+
+    @property
+    def next_actor(self) -> str:
+        if self.application.status == "draft":
+            return "申请单位：上传申报材料后提交"
+        if not self.open_tasks:
+            return "系统处理中" if self.application.status == "submitted" else "无需办理"
+        return "；".join(f"{labels.GROUPS.get(t.candidate_group or '', t.candidate_group)}："
+                        f"{t.name}" for t in self.open_tasks)
+
+
+def required_kinds(application: Application) -> list[str]:
+    kinds = list(rules.REQUIRED_ATTACHMENTS[Kind(application.kind)])
+    if application.project.category == Category.OI and application.kind in (Kind.INTAKE,
+                                                                            Kind.BACKFILL):
+        kinds.append("authenticity_letter")
+    return kinds
+
+
+def stage_tables(data: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, Any]]]]:
+    order = list(STAGE_NAMES)
+    return [(name, STAGE_NAMES[name], display(STAGES[name](), data[name]))
+            for name in sorted(data, key=lambda n: order.index(n) if n in order else 99)]
+
+
+def build(application: Application) -> Dossier:
+    attachments = list(db.session.scalars(sa.select(Attachment).filter_by(
+        application_id=application.id).order_by(Attachment.id)))
+    present = {a.kind for a in attachments}
+    required = [(k, KINDS[k], k in present) for k in required_kinds(application)]
+    tasks, events, names = [], [], {}
+    if application.instance_id is not None:
+        tasks = list(queries.open_tasks(application.instance_id))
+        events = list(queries.history(application.instance_id))
+        instance = db.session.get(Instance, application.instance_id)
+        names = queries.element_names(instance.definition_id) if instance else {}
+    return Dossier(application, stage_tables(application.data or {}), last_reasons(events),
+                   attachments, required, tasks, timeline(application, events, names))
+
+
+def last_reasons(events: list[Any]) -> dict[str, list[str]]:
+    """The reasons of the latest return (a review's problems, an upheld objection)."""
+    for event in reversed(events):
+        data = event.data or {}
+        if event.kind != "task_completed":
+            continue
+        if data.get("decision") == "return":
+            reasons: dict[str, list[str]] = {}
+            for item in data.get("items", []):
+                if item.get("result") == "problem":
+                    reasons.setdefault(item.get("item", "general"), []).append(
+                        item.get("reason") or "")
+            if data.get("comment"):
+                reasons.setdefault("general", []).append(data["comment"])
+            return reasons
+        if data.get("decision") == "uphold":
+            return {"general": [f"公示异议成立：{data.get('reason', '')}"]}
+        if data.get("action") == "resubmit":
+            return {}
+    return {}
+
+
+def timeline(application: Application, events: list[Any],
+             names: dict[str, str]) -> list[Entry]:
+    entries = [Entry(e.created_at, labels.EVENTS.get(e.action, e.action), e.actor,
+                     (e.data or {}).get("name"))
+               for e in db.session.scalars(sa.select(AuditEvent).filter_by(
+                   object=f"application:{application.id}"))]
+    for event in events:
+        if event.kind in ("job_succeeded", "message_received") and not names.get(
+                event.element_id or ""):
+            continue
+        what = names.get(event.element_id or "") or labels.EVENTS.get(event.kind, event.kind)
+        if event.kind == "task_completed":
+            what = f"{what}（已办理）"
+        entries.append(Entry(event.created_at, what, event.actor, _summary(event.data)))
+    return sorted(entries, key=lambda e: e.at)
+
+
+def _summary(data: dict[str, Any] | None) -> str | None:
+    data = data or {}
+    decision = {"approve": "通过", "return": "退回", "uphold": "异议成立",
+                "dismiss": "异议不成立", "resubmit": "重新提交", "withdraw": "撤回"}
+    for key in ("decision", "action"):
+        if data.get(key) in decision:
+            return decision[data[key]]
+    if "reason" in data and isinstance(data["reason"], str):
+        return data["reason"]
+    return None

@@ -1,0 +1,195 @@
+"""The reviewer's inbox and task page: filters, claim and unclaim, the application beside a
+checklist, documents uploaded with the decision, the task's form for everything else."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from markupsafe import Markup
+from marshmallow import ValidationError
+
+import engine
+from engine import queries
+from engine.clock import now
+from engine.db import db
+from engine.models import Instance, UserTask, WaitStatus
+from engine.state import data_of
+from forms import TASK_FORMS
+from forms.codes import REVIEW_ITEMS
+from forms.html import parse, render
+from registry import applications as apps
+from registry import jurisdictions
+from registry.calendar import BEIJING, Calendar
+from registry.models import Application, Objection, Project, PublicityNotice, Role, User
+from web import workflow
+
+from . import GROUP_OF_ROLE, bp, dossier, session
+
+REVIEWERS = (Role.DISTRICT, Role.CITY, Role.ENTERPRISE)
+PROCESSES = {"intake": "入库", "backfill": "补录", "correction": "勘误", "grade_adjust": "等级调整",
+             "publicity_and_push": "公示与推送", "monthly_sampling": "月度抽查",
+             "key_inspection": "重点检查"}
+UPLOAD_KIND = {"formal_document": "formal_document", "ministry_request": "ministry_request",
+               "ministry_reply": "ministry_reply"}
+"""Task forms whose ``attachment_id`` is a document uploaded on the task page."""
+
+
+def _subjects(tasks: list[UserTask]) -> dict[int, Application]:
+    """The application each task's instance works on, by instance id."""
+    ids = {t.instance_id for t in tasks}
+    keys = dict(db.session.execute(sa.select(Instance.id, Instance.business_key).where(
+        Instance.id.in_(ids))).all()) if ids else {}
+    wanted = {int(k.split("-", 1)[1]): i for i, k in keys.items()
+              if k and k.startswith("application-") and k.split("-", 1)[1].isdigit()}
+    rows = db.session.scalars(sa.select(Application).where(
+        Application.id.in_(wanted))).all() if wanted else []
+    return {wanted[a.id]: a for a in rows}
+
+
+def due_text(task: UserTask, calendar: Calendar) -> tuple[str, bool]:
+    """The due date in working days, and whether the task is overdue."""
+    if task.due_at is None:
+        return "无期限", False
+    today = now().replace(tzinfo=UTC).astimezone(BEIJING).date()
+    due = task.due_at.replace(tzinfo=UTC).astimezone(BEIJING).date()
+    if task.due_at < now():
+        return f"已超期 {max(calendar.workdays_between(due, today), 1)} 个工作日", True
+    return f"剩余 {calendar.workdays_between(today, due)} 个工作日（{due.isoformat()}）", False
+
+
+@bp.get("/tasks")
+@session.signed_in(*REVIEWERS)
+def tasks() -> Any:
+    user = session.user()
+    group, scope = GROUP_OF_ROLE.get(user.role), workflow.user_scope(user)
+    args = request.args
+    district = args.get("jurisdiction", "")
+    located = sa.select(sa.literal("application-") + sa.cast(Application.id, sa.String)).join(
+        Project, Project.id == Application.project_id).where(
+        Project.location_code == district) if district else None
+    page = max(int(args["page"]) if args.get("page", "").isdigit() else 1, 1)
+    found = list(queries.inbox(
+        group or "", scope or "", assignee=user.username if args.get("mine") else None,
+        form_key=args.get("form_key") or None,
+        process=args.get("process") if args.get("process") in PROCESSES else None,
+        due_before=now() if args.get("overdue") else None, business_keys=located,
+        page=page, per_page=25, order="due" if args.get("order") == "due" else "created"))
+    calendar = Calendar.load(now().date() - timedelta(days=60), 460)
+    rows = [(t, _subjects(found).get(t.instance_id), *due_text(t, calendar)) for t in found]
+    return render_template("tasks.html", rows=rows, args=args, processes=PROCESSES,
+                           forms=FORM_TITLES, districts=jurisdictions.table(), page=page)
+
+
+FORM_TITLES = {"review": "逐项核实", "amendment": "修改或撤回", "objection_ruling": "异议处理",
+               "formal_document": "正式公文上报", "ministry_request": "报部勘误申请",
+               "ministry_reply": "部复函登记", "sampling_result": "抽查核查",
+               "inspection": "重点检查", "grade_decision": "等级核实"}
+
+
+def _task(task_id: str, user: User) -> UserTask:
+    task = db.session.get(UserTask, task_id)
+    if task is None or task.status != WaitStatus.OPEN or not workflow.may_work(user, task):
+        raise engine.NotFound(f"任务 {task_id} 不存在或已办理")
+    return task
+
+
+@bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+@session.signed_in(*REVIEWERS)
+def task(task_id: str) -> Any:
+    user = session.user()
+    row = _task(task_id, user)
+    subject = _subjects([row]).get(row.instance_id)
+    data, errors, status = {}, {}, 200
+    if request.method == "POST":
+        data = parse(TASK_FORMS[row.form_key or ""](), request.form)
+        try:
+            if row.form_key in UPLOAD_KIND:
+                data = _with_document(row, subject, user, data)
+            workflow.complete_task(row.id, data, user)
+            flash(f"“{row.name}”已办理", "ok")
+            return redirect(url_for("pages.tasks"))
+        except apps.FormInvalid as exc:
+            errors, status = exc.messages, 422
+            flash("提交的数据有误，请按提示修改", "error")
+        except (apps.NotAllowed, engine.Conflict, engine.StepFailed) as exc:
+            flash(str(exc), "error")
+            status = 409
+    return render_template("task.html", task=row, d=dossier.build(subject) if subject else None,
+                           form=_form(row, subject, data, errors), forms=FORM_TITLES,
+                           objections=_objections(subject), upload=row.form_key in UPLOAD_KIND,
+                           instance_data=None if subject else _instance_data(row)), status
+
+
+def _form(row: UserTask, subject: Application | None, data: dict[str, Any],
+          errors: dict[str, Any]) -> Any:
+    schema = TASK_FORMS[row.form_key or ""]()
+    if row.form_key == "review" and subject is not None:
+        items = [*subject.stages, "attachments"]
+        given = {i.get("item"): i for i in data.get("items", []) if isinstance(i, dict)}
+        row_errors = errors.get("items") if isinstance(errors.get("items"), dict) else {}
+        return Markup(render_template("_review.html", items=[
+            (n, item, REVIEW_ITEMS.get(item, item), given.get(item, {}), row_errors.get(n, {}))
+            for n, item in enumerate(items)], comment=data.get("comment", ""), errors=errors))
+    if row.form_key in UPLOAD_KIND:
+        schema.fields.pop("attachment_id")
+    return render(schema, data, errors)
+
+
+def _with_document(row: UserTask, subject: Application | None, user: User,
+                   data: dict[str, Any]) -> dict[str, Any]:
+    """Store the document posted with the form and put its id in the form's data."""
+    sent = request.files.get("document")
+    if subject is None or sent is None or not sent.filename:
+        raise apps.FormInvalid({"document": ["「公文附件」必填：请上传文件"]})
+    try:  # the form first: a refused form stores no document
+        TASK_FORMS[row.form_key or ""]().load({**data, "attachment_id": "0"})
+    except ValidationError as exc:
+        raise apps.FormInvalid(exc.messages) from None  # type: ignore[arg-type]
+    stored = apps.add_authority_document(subject, user, UPLOAD_KIND[row.form_key or ""],
+                                         sent.read(), sent.filename)
+    return {**data, "attachment_id": str(stored.id)}
+
+
+def _objections(subject: Application | None) -> list[Objection]:
+    if subject is None:
+        return []
+    return list(db.session.scalars(sa.select(Objection).join(
+        PublicityNotice, PublicityNotice.id == Objection.notice_id).where(
+        PublicityNotice.application_id == subject.id).order_by(Objection.id)))
+
+
+def _instance_data(row: UserTask) -> list[tuple[str, Any]]:
+    """What a task without an application (sampling, inspection) shows of its instance."""
+    instance = db.session.get(Instance, row.instance_id)
+    if instance is None:
+        return []
+    shown = {k: v for k, v in data_of(instance.state).items() if isinstance(v, str | int | float)}
+    return sorted(shown.items())
+
+
+@bp.post("/tasks/<task_id>/claim")
+@session.signed_in(*REVIEWERS)
+def claim(task_id: str) -> Any:
+    return _hold(task_id, take=True)
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@session.signed_in(*REVIEWERS)
+def unclaim(task_id: str) -> Any:
+    return _hold(task_id, take=False)
+
+
+def _hold(task_id: str, take: bool) -> Any:
+    user = session.user()
+    row = _task(task_id, user)
+    try:
+        (engine.claim if take else engine.unclaim)(row.id, user.username)
+        flash("已认领，他人将看到由您办理" if take else "已取消认领", "ok")
+    except (engine.Conflict, engine.InvalidState) as exc:
+        flash(str(exc), "error")
+    back = session.local_path(request.form.get("back"))
+    return redirect(back or url_for("pages.task", task_id=row.id))
+

@@ -1,0 +1,30 @@
+"""How people call the codes the pages show: roles, kinds, statuses, lanes, events."""
+
+from __future__ import annotations
+
+from registry.attachments import KINDS as ATTACHMENT_KINDS  # noqa: F401  (re-exported)
+
+ROLES = {"enterprise": "企业用户", "district_reviewer": "区县审核人员",
+         "city_reviewer": "市级审核人员", "ops": "运维人员", "analyst": "流程分析人员",
+         "admin": "系统管理员"}
+
+KINDS = {"intake": "入库", "backfill": "补录", "correction": "勘误", "grade_adjust": "等级调整"}
+
+STATUSES = {"draft": "草稿", "submitted": "审核中", "returned": "已退回，待修改",
+            "withdrawn": "已撤回", "approved": "已推送全国平台", "rejected": "未通过"}
+"""An application's status; an approved one has been pushed (the push comes before it)."""
+
+GROUPS = {"参建单位": "申请单位", "区县住建主管部门": "区县住房城乡建设主管部门",
+          "市住建委": "市住房城乡建设委员会"}
+
+EVENTS = {"instance_started": "流程启动", "task_completed": "办理完成",
+          "job_succeeded": "系统处理完成", "job_failed": "系统处理失败",
+          "timer_fired": "期限到达", "message_received": "收到消息",
+          "instance_completed": "流程结束", "instance_suspended": "流程暂停",
+          "instance_resumed": "流程恢复", "instance_terminated": "流程终止",
+          "instance_retried": "重试", "incident_opened": "出现故障",
+          "application_opened": "创建申请", "attachment_added": "上传材料",
+          "application_submitted": "提交申请", "application_withdrawn": "撤回申请",
+          "application_amended": "修改申报信息"}
+
+NOTICE_STATUSES = {"open": "公示中", "closed": "公示结束", "stopped": "公示中止"}
