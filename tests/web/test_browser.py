@@ -58,6 +58,9 @@ def test_an_oi_intake_goes_from_the_wizard_to_pushed(app: Flask, site: str, tmp_
         page.click("table.list a >> nth=0")
         assert "已推送全国平台" in page.inner_text("#status")
         shot(page, "pushed")
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shot(page, "pushed-on-a-phone")
         page.close()
     [application] = db.session.scalars(sa.select(Application)).all()
     assert application.status == "approved" and application.rounds == 1

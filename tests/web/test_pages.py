@@ -3,6 +3,7 @@ pages, and the refusals the wizard and the forms show."""
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
@@ -10,10 +11,13 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from engine import queries
 from engine.db import db
+from engine.models import UserTask
 from registry import demo
-from registry.models import Application, WizardDraft
-from tests.processes.helpers import deploy_processes, settle
+from registry.models import Application, Attachment, WizardDraft
+from tests.processes.helpers import deploy_processes, open_task, people, settle
+from tests.processes.test_grade_adjust import APPROVE, grade_application
 from tests.registry.test_applications import PDF, header, hm_stages
 from web import workflow
 
@@ -26,8 +30,8 @@ def csrf(client: Any, path: str = "/login") -> str:
     return found.group(1)
 
 
-def sign_in(client: Any, username: str) -> None:
-    answer = client.post("/login", data={"username": username, "password": demo.PASSWORD,
+def sign_in(client: Any, username: str, password: str = demo.PASSWORD) -> None:
+    answer = client.post("/login", data={"username": username, "password": password,
                                          "csrf_token": csrf(client)})
     assert answer.status_code == 302, answer.get_data(as_text=True)
 
@@ -193,3 +197,68 @@ def test_a_complaint_names_its_missing_fields_and_is_filed_when_complete(
     filed = client.post("/complaints", data={"csrf_token": token, "project_name": "某项目",
                                              "content": "业绩造假"}, follow_redirects=True)
     assert "投诉举报已受理" in filed.get_data(as_text=True)
+
+
+def test_a_district_reports_to_the_city_with_its_formal_document_uploaded(app: Flask) -> None:
+    """R-SUP-5: the formal document's file is uploaded on the task page and recorded on the
+    application; a form refused (no commitment) stores no file."""
+    deploy_processes()
+    who = people()
+    application = grade_application(who, city=False, grade="B", target="A")
+    workflow.complete_task(open_task(application).id, APPROVE, who.yuzhong)
+    settle(app)
+    task = open_task(application)
+    client = app.test_client()
+    sign_in(client, "yz-reviewer", "password-123")
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "公文文号" in page and 'name="document"' in page and "attachment_id" not in page
+    form = {"csrf_token": csrf(client, f"/tasks/{task.id}"),
+            "document_number": "渝中建文〔2026〕9号", "issued_on": "2026-11-20"}
+    refused = client.post(f"/tasks/{task.id}", data={
+        **form, "commitment": "false", "document": (io.BytesIO(PDF), "公文.pdf")},
+        content_type="multipart/form-data")
+    assert refused.status_code == 422 and "R-SUP-5" in refused.get_data(as_text=True)
+    assert _documents(application) == []
+    done = client.post(f"/tasks/{task.id}", data={
+        **form, "commitment": "true", "document": (io.BytesIO(PDF), "公文.pdf")},
+        content_type="multipart/form-data")
+    assert done.status_code == 302
+    [document] = _documents(application)
+    assert document.display_name == "公文.pdf"
+    completed = db.session.get(UserTask, task.id)
+    assert completed is not None and completed.status == "done"
+    settle(app)
+    history = [e.data for e in queries.history(application.instance_id)
+               if e.element_id == "Task_FormalDocument" and e.kind == "task_completed"]
+    assert history[0]["attachment_id"] == str(document.id)
+
+
+def _documents(application: Application) -> list[Attachment]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(Attachment).filter_by(
+        application_id=application.id, kind="formal_document")))
+
+
+def test_a_complaint_opens_a_key_inspection_worked_on_its_page(demo_app: Flask) -> None:
+    """R-SUP-7: a complaint about a known project reaches the city's inbox; the inspection
+    form takes at least two inspectors."""
+    public = demo_app.test_client()
+    public.post("/complaints", data={"csrf_token": csrf(public, "/complaints"),
+                                     "project_number": "5001032024010001",
+                                     "project_name": "渝中区某项目", "content": "业绩造假"})
+    settle(demo_app)
+    city = demo_app.test_client()
+    sign_in(city, "shiji")
+    inbox = city.get("/tasks").get_data(as_text=True)
+    task_path = re.search(r'href="(/tasks/[^"]+)"', inbox).group(1)  # type: ignore[union-attr]
+    page = city.get(task_path).get_data(as_text=True)
+    assert "业绩造假" in page and "投诉举报" in page
+    assert 'name="inspectors-1-name"' in page  # two inspectors' rows from the start
+    form = {"csrf_token": csrf(city, task_path), "inspected_on": "2026-11-26",
+            "on_site": "true", "result": "genuine", "findings": "现场核查属实",
+            "inspectors-0-name": "王五", "inspectors-0-staff_number": "CQ-001"}
+    one = city.post(task_path, data=form)
+    assert one.status_code == 422 and "检查人员" in one.get_data(as_text=True)
+    two = city.post(task_path, data={**form, "inspectors-1-name": "赵六",
+                                     "inspectors-1-staff_number": "CQ-002"})
+    assert two.status_code == 302

@@ -4,6 +4,7 @@ a demo enterprise user's intake goes to the national push with nothing but HTTP 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -210,3 +211,18 @@ def test_oi_sub_correction_and_every_grade_step_over_http(server: str) -> None:
     kinds = sorted(p["body"]["kind"] for p in requests.get(
         f"{server}/national-sim/_pushes", timeout=10).json())
     assert kinds == ["correction", "grade", "grade", "grade", "stage", "stage"]
+
+
+def test_the_demo_users_sign_in_to_their_pages_on_a_running_server(server: str) -> None:
+    for username, landing, heading in (("qiye", "/portal", "我的申请"),
+                                       ("yuzhong", "/tasks", "待办任务")):
+        browser = requests.Session()
+        login = browser.get(f"{server}/login", timeout=10)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+        assert token, login.text
+        page = browser.post(f"{server}/login", timeout=10, data={
+            "username": username, "password": PASSWORD, "csrf_token": token.group(1)})
+        assert page.status_code == 200 and page.url.endswith(landing)
+        assert heading in page.text
+    board = requests.get(f"{server}/publicity", timeout=10)
+    assert board.status_code == 200 and "公示公告" in board.text

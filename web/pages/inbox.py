@@ -23,7 +23,16 @@ from forms.html import parse, render
 from registry import applications as apps
 from registry import jurisdictions
 from registry.calendar import BEIJING, Calendar
-from registry.models import Application, Objection, Project, PublicityNotice, Role, User
+from registry.models import (
+    Application,
+    Complaint,
+    Inspection,
+    Objection,
+    Project,
+    PublicityNotice,
+    Role,
+    User,
+)
 from web import workflow
 
 from . import GROUP_OF_ROLE, bp, dossier, session
@@ -161,13 +170,32 @@ def _objections(subject: Application | None) -> list[Objection]:
         PublicityNotice.application_id == subject.id).order_by(Objection.id)))
 
 
+TRIGGERS = {"complaint": "投诉举报", "sample": "抽查不合格"}
+
+
 def _instance_data(row: UserTask) -> list[tuple[str, Any]]:
-    """What a task without an application (sampling, inspection) shows of its instance."""
+    """What a task without an application (sampling, inspection) shows of its subject."""
     instance = db.session.get(Instance, row.instance_id)
     if instance is None:
         return []
-    shown = {k: v for k, v in data_of(instance.state).items() if isinstance(v, str | int | float)}
-    return sorted(shown.items())
+    data = data_of(instance.state)
+    shown: list[tuple[str, Any]] = []
+    project = db.session.get(Project, data["project_id"]) if isinstance(
+        data.get("project_id"), int) else None
+    if project is not None:
+        shown += [("项目", f"{project.name}（{project.project_number or '未编号'}）"),
+                  ("项目所在地", jurisdictions.name_of(project.location_code))]
+    if data.get("trigger") in TRIGGERS:
+        shown.append(("检查原因", TRIGGERS[data["trigger"]]))
+    inspection = db.session.get(Inspection, data["inspection_id"]) if isinstance(
+        data.get("inspection_id"), int) else None
+    complaint = db.session.get(Complaint, inspection.complaint_id) if inspection and \
+        inspection.complaint_id else None
+    if complaint is not None:
+        shown.append(("投诉举报内容", complaint.content))
+    if data.get("period"):
+        shown.append(("抽查期间", data["period"]))
+    return shown
 
 
 @bp.post("/tasks/<task_id>/claim")
