@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
 
 .PHONY: run test lint bench install clean browser
 
@@ -12,9 +13,16 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The pages' front-end packages (package.json, pinned by package-lock.json) from the npm
+# registry; without npm the pages work but draw no diagrams.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "npm not found: BPMN diagrams will not be drawn in the pages"; fi
 
-run: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
+
+run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/cqpi run
 
 lint: $(STAMP)
@@ -24,7 +32,7 @@ lint: $(STAMP)
 browser:
 	scripts/ensure-chromium
 
-test: lint browser
+test: lint browser $(NODE_STAMP)
 	$(BIN)/cqpi rules --check > /dev/null
 	$(BIN)/python -m pytest -q
 

@@ -67,22 +67,52 @@ def history(instance_id: int) -> Sequence[Event]:
 
 def instances(*, status: str | None = None, process: str | None = None,
               business_key: str | None = None, has_incident: bool | None = None,
-              page: int = 1, per_page: int = 50) -> Sequence[tuple[Instance, Definition]]:
-    """Instances with their definition, newest first, filtered as asked."""
+              page: int = 1, per_page: int = 50, version: int | None = None,
+              scope: str | None = None, business_keys: Any = None,
+              started_from: datetime | None = None, started_before: datetime | None = None,
+              before_id: int | None = None) -> Sequence[tuple[Instance, Definition]]:
+    """Instances with their definition, newest first, filtered as asked. ``before_id`` pages
+    by key (ids below it), which stays fast however deep the page; ``page`` by offset."""
     query = sa.select(Instance, Definition).join(Definition,
                                                  Definition.id == Instance.definition_id)
+    query = query.where(*_instance_filters(
+        status=status, process=process, business_key=business_key, has_incident=has_incident,
+        version=version, scope=scope, business_keys=business_keys, started_from=started_from,
+        started_before=started_before))
+    if before_id is not None:
+        query = query.where(Instance.id < before_id)
+    else:
+        query = query.offset((page - 1) * per_page)
+    query = query.order_by(Instance.id.desc()).limit(per_page)
+    return [(i, d) for i, d in db.session.execute(query).all()]
+
+
+def _instance_filters(*, status: str | None, process: str | None, business_key: str | None,
+                      has_incident: bool | None, version: int | None, scope: str | None,
+                      business_keys: Any, started_from: datetime | None,
+                      started_before: datetime | None) -> list[Any]:
+    conditions: list[Any] = []
     if status:
-        query = query.where(Instance.status == status)
+        conditions.append(Instance.status == status)
     if process:
-        query = query.where(Definition.key == process)
+        conditions.append(Definition.key == process)
+    if version is not None:
+        conditions.append(Definition.version == version)
+    if scope:
+        conditions.append(Instance.scope == scope)
     if business_key:
-        query = query.where(Instance.business_key == business_key)
+        conditions.append(Instance.business_key == business_key)
+    if business_keys is not None:
+        conditions.append(Instance.business_key.in_(business_keys))
+    if started_from is not None:
+        conditions.append(Instance.started_at >= started_from)
+    if started_before is not None:
+        conditions.append(Instance.started_at < started_before)
     if has_incident is not None:
         open_incident = sa.exists().where(Incident.instance_id == Instance.id,
                                           Incident.resolved_at.is_(None))
-        query = query.where(open_incident if has_incident else ~open_incident)
-    query = query.order_by(Instance.id.desc()).limit(per_page).offset((page - 1) * per_page)
-    return [(i, d) for i, d in db.session.execute(query).all()]
+        conditions.append(open_incident if has_incident else ~open_incident)
+    return conditions
 
 
 def counts_by_status() -> dict[str, int]:
@@ -145,3 +175,24 @@ def element_names(definition_id: int) -> dict[str, str]:
             if bpmn_id and bpmn_name:
                 names.setdefault(bpmn_id, bpmn_name)
     return names
+
+
+def open_incidents(limit: int = 200) -> Sequence[tuple[Incident, Instance, Definition]]:
+    """Open incidents across all instances, newest first, with their instance and version."""
+    query = (sa.select(Incident, Instance, Definition)
+             .join(Instance, Instance.id == Incident.instance_id)
+             .join(Definition, Definition.id == Instance.definition_id)
+             .where(Incident.resolved_at.is_(None)).order_by(Incident.id.desc()).limit(limit))
+    return [(i, inst, d) for i, inst, d in db.session.execute(query).all()]
+
+
+def timers_due(limit: int = 20) -> Sequence[tuple[Timer, Instance]]:
+    """The open timers that come due next."""
+    query = (sa.select(Timer, Instance).join(Instance, Instance.id == Timer.instance_id)
+             .where(Timer.status == WaitStatus.OPEN).order_by(Timer.due_at).limit(limit))
+    return [(t, i) for t, i in db.session.execute(query).all()]
+
+
+def jobs_by_status() -> dict[str, int]:
+    rows = db.session.execute(sa.select(Job.status, sa.func.count()).group_by(Job.status))
+    return {status: count for status, count in rows}

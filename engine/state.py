@@ -82,3 +82,19 @@ def _task_data(tasks: dict[str, Any], task_id: str) -> dict[str, Any]:
         for key in delta.get("deletions", []):
             data.pop(key, None)
     return data
+
+
+def element_states(blob: bytes) -> dict[str, str]:
+    """Where an instance stands on its own diagram, by element id: ``completed``, ``active``
+    (ready, waiting, started) or ``error``; elements not reached are absent."""
+    tasks = json.loads(zlib.decompress(blob))["tasks"]
+    out: dict[str, str] = {}
+    for task in tasks.values():
+        name, value = task["task_spec"], task["state"]
+        if value & TaskState.ERROR:
+            out[name] = "error"
+        elif value & ACTIVE_STATES and out.get(name) != "error":
+            out[name] = "active"
+        elif value & TaskState.COMPLETED:
+            out.setdefault(name, "completed")
+    return out

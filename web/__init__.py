@@ -14,7 +14,7 @@ import handlers
 import registry
 from engine import db as engine_db
 
-from . import api, config, health, pages
+from . import api, config, health, metrics, pages
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -34,5 +34,6 @@ def create_app(test_config: dict[str, Any] | None = None,
     registry.init_app(app)
     app.register_blueprint(health.bp)
     api.init_app(app)
+    metrics.init_app(app)
     pages.init_app(app)
     return app

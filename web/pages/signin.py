@@ -12,7 +12,8 @@ from web import signin
 from . import bp, session
 
 HOME_OF_ROLE = {Role.ENTERPRISE: "pages.portal", Role.DISTRICT: "pages.tasks",
-                Role.CITY: "pages.tasks"}
+                Role.CITY: "pages.tasks", Role.OPS: "pages.ops_instances",
+                Role.ADMIN: "pages.ops_instances"}
 
 
 @bp.get("/")

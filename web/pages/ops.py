@@ -1,0 +1,207 @@
+"""The ops console: every instance, where it stands on its diagram and why, and its repair
+(retry, suspend, resume, terminate with a reason); incidents across instances; the queues."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, flash, redirect, render_template, request, url_for
+from rq import Worker
+
+import engine
+from engine import queries, state
+from engine.db import db
+from engine.models import Definition, Instance
+from engine.queue import queues
+from registry import audit, jurisdictions
+from registry.models import Application, Project, Role
+
+from . import bp, labels, session
+from .pages_util import int_arg
+
+OPS = (Role.OPS, Role.ADMIN)
+VIEWERS = (Role.OPS, Role.ADMIN, Role.ANALYST)
+PER_PAGE = 50
+STATUSES = {"running": "运行中", "waiting": "等待中", "suspended": "已挂起", "error": "故障",
+            "completed": "已完成", "terminated": "已终止"}
+
+
+@bp.get("/ops")
+@session.signed_in(*OPS)
+def ops_home() -> Any:
+    return redirect(url_for("pages.ops_instances"))
+
+
+def _day(value: str | None, after: int = 0) -> datetime | None:
+    """A date from a filter as the UTC start of that Beijing day (plus ``after`` days)."""
+    try:
+        day = date.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=after), time(0)) - timedelta(hours=8)
+
+
+def _keys_of_project(number: str) -> Any:
+    """The business keys of the applications of the project with this number."""
+    return (sa.select(sa.literal("application-") + sa.cast(Application.id, sa.String))
+            .join(Project, Project.id == Application.project_id)
+            .where(Project.project_number == number))
+
+
+@bp.get("/ops/instances")
+@session.signed_in(*OPS)
+def ops_instances() -> Any:
+    args = request.args
+    key = args.get("key", "").strip()
+    incident = {"yes": True, "no": False}.get(args.get("incident", ""))
+    rows = queries.instances(
+        status=args.get("status") or None, process=args.get("process") or None,
+        version=int_arg(args.get("version")), scope=args.get("scope") or None,
+        business_key=key if key and not key.isdigit() else None,
+        business_keys=_keys_of_project(key) if key.isdigit() else None,
+        started_from=_day(args.get("from")), started_before=_day(args.get("to"), after=1),
+        has_incident=incident, before_id=int_arg(args.get("before")), per_page=PER_PAGE)
+    processes = sorted({d.key for d, _n in queries.versions()})
+    return render_template("ops_instances.html", rows=rows, args=args,
+                           counts=queries.counts_by_status(), statuses=STATUSES,
+                           processes=processes, districts=jurisdictions.table(),
+                           next_before=rows[-1][0].id if len(rows) == PER_PAGE else None)
+
+
+def _instance(instance_id: int) -> tuple[Instance, Definition]:
+    instance = db.session.get(Instance, instance_id)
+    if instance is None:
+        raise engine.NotFound(f"流程实例 {instance_id} 不存在")
+    definition = db.session.get(Definition, instance.definition_id)
+    assert definition is not None
+    return instance, definition
+
+
+def marks(instance: Instance) -> dict[str, str]:
+    """How each element of the diagram is marked: completed, active (a task waiting for a
+    person), waiting (a timer, message or job) or failed (an open incident)."""
+    out = state.element_states(instance.state)
+    waits = queries.waits(instance.id)
+    for kind in ("timers", "messages", "jobs"):
+        for wait in waits[kind]:
+            out[str(wait["element_id"])] = "waiting"
+    for task in queries.open_tasks(instance.id):
+        out[task.element_id] = "active"
+    for incident in queries.incidents(instance.id):
+        if incident.resolved_at is None:
+            out[incident.element_id] = "failed"
+    return {k: ("completed" if v == "completed" else v) for k, v in out.items()}
+
+
+def element_details(instance: Instance) -> dict[str, list[dict[str, Any]]]:
+    """What a click on an element shows: its events (when, who, what data)."""
+    details: dict[str, list[dict[str, Any]]] = {}
+    for event in queries.history(instance.id):
+        if event.element_id:
+            details.setdefault(event.element_id, []).append({
+                "at": event.created_at.isoformat(timespec="seconds") + "Z",
+                "what": labels.EVENTS.get(event.kind, event.kind), "who": event.actor,
+                "data": event.data})
+    return details
+
+
+@bp.get("/ops/instances/<int(max=2147483647):instance_id>")
+@session.signed_in(*OPS)
+def ops_instance(instance_id: int) -> Any:
+    instance, definition = _instance(instance_id)
+    application = None
+    if (instance.business_key or "").startswith("application-"):
+        suffix = (instance.business_key or "").split("-", 1)[1]
+        application = db.session.get(Application, int(suffix)) if suffix.isdigit() else None
+    return render_template(
+        "ops_instance.html", instance=instance, definition=definition, statuses=STATUSES,
+        application=application, tasks=queries.open_tasks(instance.id),
+        waits=queries.waits(instance.id), data=state.data_of(instance.state),
+        history=queries.history(instance.id), incidents=queries.incidents(instance.id),
+        names=queries.element_names(definition.id), marks=marks(instance),
+        details=element_details(instance))
+
+
+@bp.get("/ops/definitions/<int(max=2147483647):definition_id>.bpmn")
+@session.signed_in(*VIEWERS)
+def definition_xml(definition_id: int) -> Any:
+    definition = db.session.get(Definition, definition_id)
+    if definition is None:
+        raise engine.NotFound(f"流程定义 {definition_id} 不存在")
+    return Response(definition.bpmn, mimetype="application/xml",
+                    headers={"X-Content-Type-Options": "nosniff"})
+
+
+ACTIONS = {"retry": "重试", "suspend": "挂起", "resume": "恢复", "terminate": "终止"}
+
+
+@bp.post("/ops/instances/<int(max=2147483647):instance_id>/<action>")
+@session.signed_in(*OPS)
+def ops_act(instance_id: int, action: str) -> Any:
+    if action not in ACTIONS:
+        raise engine.NotFound(f"没有“{action}”操作")
+    reason = request.form.get("reason", "").strip()
+    if action in ("suspend", "terminate") and not reason:
+        flash(f"{ACTIONS[action]}须填写原因", "error")
+    else:
+        _act(instance_id, action, reason)
+    return redirect(url_for("pages.ops_instance", instance_id=instance_id))
+
+
+def _act(instance_id: int, action: str, reason: str) -> bool:
+    actor = session.user().username
+    try:
+        if action == "retry":
+            engine.retry(instance_id, actor=actor)
+        else:
+            getattr(engine, action)(instance_id, actor, reason or None)
+    except (engine.InvalidState, engine.Conflict) as exc:
+        flash(f"实例 {instance_id}：{exc}", "error")
+        return False
+    audit.record(actor, f"instance_{action}", f"instance:{instance_id}", {"reason": reason})
+    db.session.commit()
+    flash(f"实例 {instance_id} 已{ACTIONS[action]}", "ok")
+    return True
+
+
+@bp.get("/ops/incidents")
+@session.signed_in(*OPS)
+def ops_incidents() -> Any:
+    return render_template("ops_incidents.html", rows=queries.open_incidents())
+
+
+@bp.post("/ops/incidents/retry")
+@session.signed_in(*OPS)
+def ops_retry_many() -> Any:
+    ids = sorted({int(v) for v in request.form.getlist("instance") if v.isdigit()})
+    if not ids:
+        flash("请先勾选要重试的实例", "error")
+    done = sum(_act(i, "retry", "") for i in ids)
+    if ids:
+        flash(f"已重试 {done} 个实例，{len(ids) - done} 个未能重试", "ok" if done == len(ids)
+              else "error")
+    return redirect(url_for("pages.ops_incidents"))
+
+
+@bp.get("/ops/queues")
+@session.signed_in(*OPS)
+def ops_queues() -> Any:
+    return render_template("ops_queues.html", queue=queue_figures(),
+                           jobs=queries.jobs_by_status(), timers=queries.timers_due())
+
+
+def queue_figures() -> dict[str, Any]:
+    """The rq queue's waiting, running, failed and scheduled jobs, and the workers alive."""
+    handle = queues()
+    queue = handle.queue
+    workers = [w for w in Worker.all(connection=handle.connection)
+               if queue.name in w.queue_names()]
+    return {"name": queue.name, "waiting": queue.count,
+            "running": queue.started_job_registry.count,
+            "failed": queue.failed_job_registry.count,
+            "scheduled": queue.scheduled_job_registry.count,
+            "workers": [{"name": w.name, "state": w.get_state(),
+                         "queues": ", ".join(w.queue_names()),
+                         "last_seen": w.last_heartbeat} for w in workers]}

@@ -1,0 +1,28 @@
+"""Front-end packages from the npm registry (``package.json``, installed by ``make install``
+into ``node_modules``), served read-only: only the bundles the pages use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import abort, send_from_directory
+
+from . import bp
+
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+SERVED = {"bpmn-js": "bpmn-js/dist"}
+"""Package -> the folder of it that may be served."""
+
+
+def available(package: str = "bpmn-js") -> bool:
+    return (NODE_MODULES / SERVED[package]).is_dir()
+
+
+@bp.get("/vendor/<package>/<path:name>")
+def vendor(package: str, name: str) -> Any:
+    if package not in SERVED or not available(package):
+        abort(404)
+    response = send_from_directory(NODE_MODULES / SERVED[package], name, max_age=86400)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,56 @@
+// Draws a BPMN diagram with bpmn-js (from node_modules, see package.json), marks where an
+// instance stands, and shows an element's events when it is clicked. Without the viewer the
+// page's text lists say the same.
+(function () {
+  "use strict";
+  var holder = document.getElementById("diagram");
+  if (!holder) { return; }
+  if (!window.BpmnJS) {
+    holder.textContent = "流程图查看器未安装（运行 make install 以安装 bpmn-js），请参阅下方文字信息。";
+    return;
+  }
+  function json(id) {
+    var node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : {};
+  }
+  var marks = json("diagram-marks");
+  var details = json("diagram-details");
+  var titles = { completed: "已完成", active: "待办理", waiting: "等待中", failed: "故障", error: "出错" };
+  var viewer = new window.BpmnJS({ container: holder });
+  var info = document.getElementById("element-info");
+
+  function show(element) {
+    if (!info || !element || !element.businessObject) { return; }
+    var bo = element.businessObject;
+    var events = details[element.id] || [];
+    var lines = ["<h3>" + escape(bo.name || element.id) + " <small>" + escape(element.id) + "</small></h3>"];
+    if (marks[element.id]) { lines.push("<p>状态：" + titles[marks[element.id]] + "</p>"); }
+    if (!events.length) { lines.push("<p class=\"hint\">该环节没有记录。</p>"); }
+    events.forEach(function (e) {
+      lines.push("<div class=\"event\"><time>" + escape(new Date(e.at).toLocaleString("zh-CN")) + "</time> " +
+        escape(e.what) + (e.who ? "（" + escape(e.who) + "）" : "") +
+        (e.data ? "<pre>" + escape(JSON.stringify(e.data, null, 2)) + "</pre>" : "") + "</div>");
+    });
+    info.innerHTML = lines.join("");
+  }
+
+  function escape(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  fetch(holder.getAttribute("data-src"), { credentials: "same-origin" })
+    .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.text(); })
+    .then(function (xml) { return viewer.importXML(xml); })
+    .then(function () {
+      var canvas = viewer.get("canvas");
+      canvas.zoom("fit-viewport");
+      Object.keys(marks).forEach(function (id) {
+        try { canvas.addMarker(id, "cqpi-" + marks[id]); } catch (e) { /* not on this diagram */ }
+      });
+      viewer.get("eventBus").on("element.click", function (e) { show(e.element); });
+      holder.setAttribute("data-ready", "true");
+    })
+    .catch(function (err) { holder.textContent = "流程图无法显示：" + err.message; });
+})();
