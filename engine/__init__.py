@@ -13,14 +13,17 @@ from .catalog import Catalog
 from .control import resume, retry, suspend, terminate
 from .db import db as _db
 from .definitions import deploy, latest
+from .diff import diff
 from .errors import Conflict, DefinitionInvalid, EngineError, InvalidState, NotFound
+from .migration import migrate
 from .models import Instance
 from .runtime import StepFailed, claim, complete_task, correlate, start, unclaim
 
 __all__ = [
     "Catalog", "Conflict", "DefinitionInvalid", "EngineError", "InvalidState", "NotFound",
-    "StepFailed", "catalog", "claim", "complete_task", "correlate", "deploy", "init_app",
-    "instance_by_key", "latest", "resume", "retry", "start", "suspend", "terminate", "unclaim",
+    "StepFailed", "catalog", "claim", "complete_task", "correlate", "deploy", "diff", "init_app",
+    "instance_by_key", "latest", "migrate", "resume", "retry", "start", "suspend", "terminate",
+    "unclaim",
 ]
 
 DEFAULTS = {

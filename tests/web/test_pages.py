@@ -262,3 +262,50 @@ def test_a_complaint_opens_a_key_inspection_worked_on_its_page(demo_app: Flask) 
     two = city.post(task_path, data={**form, "inspectors-1-name": "赵六",
                                      "inspectors-1-staff_number": "CQ-002"})
     assert two.status_code == 302
+
+
+PAGES = ("/portal", "/applications/new", "/tasks", "/ops/instances", "/ops/incidents",
+         "/ops/queues", "/models", "/models/upload", "/models/edit")
+ALLOWED = {
+    "qiye": {"/portal", "/applications/new", "/tasks"},
+    "yuzhong": {"/tasks"}, "shiji": {"/tasks"},
+    "yunwei": {"/ops/instances", "/ops/incidents", "/ops/queues"},
+    "fenxi": {"/models", "/models/upload", "/models/edit"},
+    "admin": {"/ops/instances", "/ops/incidents", "/ops/queues", "/models", "/models/upload",
+              "/models/edit"},
+}
+
+
+@pytest.mark.parametrize("username", [*ALLOWED, None])
+def test_the_role_matrix_of_the_pages(demo_app: Flask, username: str | None) -> None:
+    client = demo_app.test_client()
+    if username:
+        sign_in(client, username)
+    for path in PAGES:
+        status = client.get(path).status_code
+        if username is None:
+            assert status == 302, path
+        else:
+            assert status == (200 if path in ALLOWED[username] else 403), (username, path)
+
+
+def test_the_ops_instance_list_filters_and_pages_by_key(demo_app: Flask) -> None:
+    first, second = _application(), _application()
+    settle(demo_app)
+    ops = demo_app.test_client()
+    sign_in(ops, "yunwei")
+
+    def shown(**query: str) -> set[str]:
+        page = ops.get("/ops/instances", query_string=query).get_data(as_text=True)
+        return set(re.findall(r"<td>(application-\d+)</td>", page))
+
+    both = {f"application-{first.id}", f"application-{second.id}"}
+    assert shown() == both
+    assert shown(key=f"application-{first.id}") == {f"application-{first.id}"}
+    assert shown(process="intake", status="waiting", scope="500103") == both
+    assert shown(status="completed") == set() and shown(incident="yes") == set()
+    assert shown(**{"from": "2000-01-01", "to": "2999-12-31"}) == both
+    assert shown(**{"to": "2000-01-01"}) == set()
+    assert shown(before=str(second.instance_id)) == {f"application-{first.id}"}
+    assert shown(version="1", process="intake") == both and shown(version="9") == set()
+    assert ops.get("/ops/instances?before=abc&version=x").status_code == 200  # ignored

@@ -28,3 +28,11 @@ EVENTS = {"instance_started": "流程启动", "task_completed": "办理完成",
           "application_amended": "修改申报信息"}
 
 NOTICE_STATUSES = {"open": "公示中", "closed": "公示结束", "stopped": "公示中止"}
+
+ELEMENT_TYPES = {"userTask": "用户任务", "serviceTask": "服务任务", "scriptTask": "脚本任务",
+                 "task": "任务", "sequenceFlow": "连线", "exclusiveGateway": "排他网关",
+                 "parallelGateway": "并行网关", "inclusiveGateway": "包容网关",
+                 "eventBasedGateway": "事件网关", "startEvent": "开始事件", "endEvent": "结束事件",
+                 "intermediateCatchEvent": "中间捕获事件", "boundaryEvent": "边界事件",
+                 "intermediateThrowEvent": "中间抛出事件", "callActivity": "调用活动",
+                 "subProcess": "子流程", "lane": "泳道"}

@@ -13,7 +13,7 @@ from . import bp, session
 
 HOME_OF_ROLE = {Role.ENTERPRISE: "pages.portal", Role.DISTRICT: "pages.tasks",
                 Role.CITY: "pages.tasks", Role.OPS: "pages.ops_instances",
-                Role.ADMIN: "pages.ops_instances"}
+                Role.ADMIN: "pages.ops_instances", Role.ANALYST: "pages.models"}
 
 
 @bp.get("/")

@@ -15,7 +15,8 @@
   }
   var marks = json("diagram-marks");
   var details = json("diagram-details");
-  var titles = { completed: "已完成", active: "待办理", waiting: "等待中", failed: "故障", error: "出错" };
+  var titles = { completed: "已完成", active: "待办理", waiting: "等待中", failed: "故障", error: "出错",
+    problem: "有问题" };
   var viewer = new window.BpmnJS({ container: holder });
   var info = document.getElementById("element-info");
 
@@ -27,7 +28,7 @@
     if (marks[element.id]) { lines.push("<p>状态：" + titles[marks[element.id]] + "</p>"); }
     if (!events.length) { lines.push("<p class=\"hint\">该环节没有记录。</p>"); }
     events.forEach(function (e) {
-      lines.push("<div class=\"event\"><time>" + escape(new Date(e.at).toLocaleString("zh-CN")) + "</time> " +
+      lines.push("<div class=\"event\">" + (e.at ? "<time>" + escape(new Date(e.at).toLocaleString("zh-CN")) + "</time> " : "") +
         escape(e.what) + (e.who ? "（" + escape(e.who) + "）" : "") +
         (e.data ? "<pre>" + escape(JSON.stringify(e.data, null, 2)) + "</pre>" : "") + "</div>");
     });
@@ -40,8 +41,14 @@
     });
   }
 
-  fetch(holder.getAttribute("data-src"), { credentials: "same-origin" })
-    .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.text(); })
+  function source() {
+    var inline = holder.getAttribute("data-xml");
+    if (inline) { return Promise.resolve(document.getElementById(inline).value); }
+    return fetch(holder.getAttribute("data-src"), { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.text(); });
+  }
+
+  source()
     .then(function (xml) { return viewer.importXML(xml); })
     .then(function () {
       var canvas = viewer.get("canvas");
@@ -50,6 +57,14 @@
         try { canvas.addMarker(id, "cqpi-" + marks[id]); } catch (e) { /* not on this diagram */ }
       });
       viewer.get("eventBus").on("element.click", function (e) { show(e.element); });
+      var overlays = viewer.get("overlays");
+      Object.keys(marks).forEach(function (id) {
+        if (marks[id] !== "problem" || !details[id]) { return; }
+        try {
+          overlays.add(id, { position: { top: -28, left: 0 }, html: "<div class=\"problem-badge\" title=\"" +
+            escape(details[id].map(function (d) { return d.what; }).join("\n")) + "\">⚠ " + details[id].length + "</div>" });
+        } catch (e) { /* not on this diagram */ }
+      });
       holder.setAttribute("data-ready", "true");
     })
     .catch(function (err) { holder.textContent = "流程图无法显示：" + err.message; });
