@@ -63,6 +63,12 @@ def _open(instance_id: int) -> _Step:
     instance = db.session.get(Instance, instance_id, populate_existing=True)
     if instance is None:
         raise NotFound(f"流程实例 {instance_id} 不存在")
+    return _restore(instance)
+
+
+def _restore(instance: Instance) -> _Step:
+    """The step of a loaded instance: its workflow rebuilt and what it waits for now."""
+    instance_id = instance.id
     if instance.serializer_version != state.VERSION:
         raise InvalidState(f"流程实例 {instance_id} 由序列化格式 {instance.serializer_version} "
                            f"保存，当前引擎为 {state.VERSION}，需要先迁移")
@@ -113,13 +119,13 @@ def _commit(step: _Step, status: str | None = None) -> Instance:
     try:
         if inst.id is None:  # a new instance: insert it first, its rows refer to its id
             db.session.add(inst)
-        db.session.flush()  # the lock_version check happens here
+            db.session.flush()
         created = apply(inst, step.before, after, _settings())
         for kind, details in step.events:
             history.record(inst.id, kind, **details)
         for listener in current_app.extensions["cqpi.catalog"].task_listeners:
             listener(created.tasks)  # in this transaction: it commits with the step
-        db.session.flush()
+        db.session.flush()  # the lock_version check happens here, with every other write
         job_ids = [job.id for job in created.jobs]
         db.session.commit()
     except (StaleDataError, OperationalError) as exc:
@@ -157,14 +163,17 @@ def start(key: str, *, business_key: str | None = None, data: dict[str, Any] | N
 
 def complete_task(task_id: str, data: dict[str, Any], actor: str | None) -> Instance:
     """Complete a waiting user task with ``data`` (already validated by its form)."""
-    row = db.session.get(UserTask, task_id, populate_existing=True)
-    if row is None:
+    found = db.session.execute(  # the task and its instance in one round trip
+        sa.select(UserTask, Instance).join(Instance, Instance.id == UserTask.instance_id)
+        .where(UserTask.id == task_id).execution_options(populate_existing=True)).first()
+    if found is None:
         raise NotFound(f"任务 {task_id} 不存在")
+    row, instance = found
     if row.status != WaitStatus.OPEN:
         raise Conflict("该任务已被办理或已取消")
     if row.assignee and actor and row.assignee != actor:
         raise Conflict(f"该任务已被 {row.assignee} 认领")
-    step = _open(row.instance_id)
+    step = _restore(instance)
     _require_active(step.instance)
     task = step.workflow.get_task_from_id(UUID(task_id))
     if task.state != TaskState.READY:
