@@ -27,7 +27,7 @@ run: $(STAMP) $(NODE_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy engine handlers
+	$(BIN)/mypy engine handlers web registry forms
 
 browser:
 	scripts/ensure-chromium

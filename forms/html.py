@@ -119,7 +119,8 @@ def parse(schema: Schema, form: Mapping[str, str], prefix: str = "") -> dict[str
     for name, field in schema.fields.items():
         key = prefix + name
         if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
-            rows = _parse_rows(field.inner.schema, form, key)  # type: ignore[attr-defined]
+            inner: Any = field.inner
+            rows = _parse_rows(inner.schema, form, key)
             if rows or field.required:
                 out[name] = rows
             continue
@@ -147,8 +148,8 @@ def display(schema: Schema, data: Mapping[str, Any] | None) -> list[tuple[str, A
             continue
         label = field.metadata.get("label", name)
         if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
-            nested = field.inner.schema  # type: ignore[attr-defined]
-            shown.append((label, [display(nested, row) for row in value]))
+            inner: Any = field.inner
+            shown.append((label, [display(inner.schema, row) for row in value]))
             continue
         choices = field.metadata.get("choices") or {}
         if isinstance(value, bool):

@@ -27,6 +27,10 @@ LANE_ROLES = {"参建单位": Role.ENTERPRISE, "区县住建主管部门": Role.
 """The role whose users may work a task of each lane (candidate group)."""
 
 
+GROUP_OF_ROLE: dict[str, str] = {str(role): group for group, role in LANE_ROLES.items()}
+"""The candidate group whose tasks users of each role work."""
+
+
 def business_key(application_id: int) -> str:
     return f"application-{application_id}"
 

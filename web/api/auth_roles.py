@@ -23,6 +23,7 @@ def roles(*allowed: str) -> Any:
             user = current_user()
             if user is None:
                 abort(401, message="请先登录")
+            assert user is not None  # abort raised
             if user.role not in allowed:
                 abort(403, message="您的角色不能使用此功能")
             return view(*args, **kwargs)

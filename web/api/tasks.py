@@ -22,7 +22,7 @@ from .auth import signed_in, signed_in_user
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="待办任务")
 
-GROUP_OF_ROLE = {role: group for group, role in workflow.LANE_ROLES.items()}
+GROUP_OF_ROLE = workflow.GROUP_OF_ROLE
 
 
 def _task(task_id: str, user: User) -> UserTask:

@@ -19,7 +19,7 @@ bp = Blueprint("pages", __name__, template_folder="../templates", static_folder=
 bp.before_request(session.check_csrf)
 
 BEIJING = timezone(timedelta(hours=8))
-GROUP_OF_ROLE = {role: group for group, role in workflow.LANE_ROLES.items()}
+GROUP_OF_ROLE = workflow.GROUP_OF_ROLE
 
 
 @bp.app_context_processor

@@ -138,7 +138,8 @@ def _form(row: UserTask, subject: Application | None, data: dict[str, Any],
     if row.form_key == "review" and subject is not None:
         items = [*subject.stages, "attachments"]
         given = {i.get("item"): i for i in data.get("items", []) if isinstance(i, dict)}
-        row_errors = errors.get("items") if isinstance(errors.get("items"), dict) else {}
+        given_errors = errors.get("items")
+        row_errors: dict[Any, Any] = given_errors if isinstance(given_errors, dict) else {}
         return Markup(render_template("_review.html", items=[
             (n, item, REVIEW_ITEMS.get(item, item), given.get(item, {}), row_errors.get(n, {}))
             for n, item in enumerate(items)], comment=data.get("comment", ""), errors=errors))

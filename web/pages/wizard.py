@@ -112,7 +112,8 @@ def stages_for(kind: str, project: Project | None, category: str) -> list[str]:
             StageRecord.project_id == project.id, StageRecord.from_permit_system.is_(False),
             StageRecord.used_for_qualification.is_(False))))
         return [s for s in STAGE_NAMES if s in have]
-    allowed = rules.UNIT_STAGES.get((category, kind), set())
+    allowed = next((stages for (c, k), stages in rules.UNIT_STAGES.items()
+                    if c == category and k == kind), set())
     return [s for s in STAGE_NAMES if s in allowed]
 
 
@@ -123,7 +124,8 @@ def _stages(draft: dict[str, Any]) -> Any:
     if kind == Kind.GRADE_ADJUST:
         return _grade(draft, project)
     names = stages_for(kind, project, category)
-    data, errors = draft.get("stages") or {}, {}
+    data: dict[str, Any] = draft.get("stages") or {}
+    errors: dict[str, Any] = {}
     if kind == Kind.CORRECTION and project is not None and not data:
         data = {r["stage"]: r["payload"] for r in stage_records(project.id)
                 if r["stage"] in names}
