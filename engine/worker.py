@@ -7,6 +7,7 @@ the same worker class in a thread of the web process, on the in-memory queue.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
@@ -75,6 +76,7 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     """Run one worker process: rq worker in the main thread, scheduler tick beside it."""
     stop = start_ticker(app)
     try:
-        make_worker(app).work(burst=burst, logging_level="INFO")
+        make_worker(app).work(burst=burst, logging_level=os.environ.get("CQPI_LOG_LEVEL",
+                                                                        "INFO"))
     finally:
         stop.set()

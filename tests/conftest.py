@@ -155,6 +155,10 @@ def backend_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     app = create_app(config, catalog=test_catalog())
     prepare(app)
     yield app
+    with app.app_context():  # leave nothing of this run's queue in the shared Redis
+        empty_queue()
+        handle = engine.queue.queues()
+        handle.connection.srem("rq:queues", handle.queue.key)
     dispose(app)
     if request.param == "postgresql":
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:

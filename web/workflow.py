@@ -75,6 +75,17 @@ def may_work(user: User, task: UserTask) -> bool:
     return role is not None and user.role == role and user_scope(user) == task.scope
 
 
+def open_task(task_id: str, user: User) -> UserTask:
+    """The task if ``user`` may work it and it is still open: engine.NotFound when it is not
+    theirs (or does not exist), engine.Conflict when someone has already done it."""
+    task = db.session.get(UserTask, task_id)
+    if task is None or not may_work(user, task):
+        raise engine.NotFound(f"任务 {task_id} 不存在")
+    if task.status != WaitStatus.OPEN:
+        raise engine.Conflict("该任务已被办理（可能他人已先提交）")
+    return task
+
+
 def json_safe(value: Any) -> Any:
     """Form data as JSON: dates in ISO form, decimals as strings."""
     if isinstance(value, dict):
@@ -93,11 +104,7 @@ def complete_task(task_id: str, raw: dict[str, Any], user: User) -> engine.model
 
     Raises engine.NotFound, applications.NotAllowed, applications.FormInvalid, engine.Conflict.
     """
-    task = db.session.get(UserTask, task_id)
-    if task is None or task.status != WaitStatus.OPEN:
-        raise engine.NotFound(f"任务 {task_id} 不存在或已办理")
-    if not may_work(user, task):
-        raise applications.NotAllowed("该任务不在您的办理范围内")
+    task = open_task(task_id, user)
     schema = TASK_FORMS[task.form_key or ""]()
     try:
         data = schema.load(raw)

@@ -66,7 +66,8 @@ def test_an_intake_goes_from_opening_to_the_national_push_over_http(
     done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=reviewer, json=REVIEW_OK)
     assert done.status_code == 200, done.get_json()
     again = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=reviewer, json=REVIEW_OK)
-    assert again.status_code == 404  # completed: no longer an open task of theirs
+    assert again.status_code == 409  # completed: someone (here: they) was first
+    assert "已被办理" in again.get_json()["message"]
 
     settle(app)
     titles = [n["title"] for n in client.get("/api/v1/notifications", headers=reviewer

@@ -114,7 +114,7 @@ def _reviewer_returns(page: Any, site: str, shot: Shots, _upload: Any) -> None:
     _review(page, problem={"contract": "合同金额与中标金额不一致，请核对"})
     shot(page, "returned-by-reviewer")
     page.click("#complete")
-    page.wait_for_selector("text=已办理")
+    page.wait_for_selector(".flash.ok:has-text('已办理')")
     sign_out(page)
 
 
@@ -141,7 +141,7 @@ def _reviewer_confirms(page: Any, site: str, shot: Shots, _upload: Any) -> None:
     _review(page)
     shot(page, "confirmed-by-reviewer")
     page.click("#complete")
-    page.wait_for_selector("text=已办理")
+    page.wait_for_selector(".flash.ok:has-text('已办理')")
     sign_out(page)
 
 
@@ -149,6 +149,7 @@ def _public_objects(page: Any, site: str, shot: Shots, _upload: Any) -> None:
     """No sign-in: the board shows the project; an objection is filed."""
     page.goto(f"{site}/publicity")
     page.click("text=江津区某水利枢纽工程")
+    page.wait_for_selector("#objection")
     assert "9750" in page.inner_text("main")
     shot(page, "publicity")
     fill(page, "", {"name": "张三", "contact": "023-61234567",
@@ -160,17 +161,19 @@ def _public_objects(page: Any, site: str, shot: Shots, _upload: Any) -> None:
 def _reviewer_dismisses(page: Any, site: str, shot: Shots, _upload: Any) -> None:
     sign_in(page, site, "jiangjin", PASSWORD)
     page.click("table.tasks a >> nth=0")
+    page.wait_for_selector("#objections")
     assert "该项目合同金额与实际不符" in page.inner_text("#objections")
     fill(page, "", {"decision": "dismiss", "reason": "经核实，合同金额与备案一致"})
     shot(page, "objection-ruling")
     page.click("#complete")
-    page.wait_for_selector("text=已办理")
+    page.wait_for_selector(".flash.ok:has-text('已办理')")
     sign_out(page)
 
 
 def _review(page: Any, problem: dict[str, str] | None = None) -> None:
     """Tick every checklist row: pass, or problem with its reason."""
     problem = problem or {}
+    page.wait_for_selector("#items tbody tr")  # count() does not wait for the page
     rows = page.locator("#items tbody tr")
     for n in range(rows.count()):
         item = page.input_value(f"[name='items-{n}-item']")

@@ -12,7 +12,7 @@ import engine
 from engine import queries
 from engine.clock import now
 from engine.db import db
-from engine.models import UserTask, WaitStatus
+from engine.models import UserTask
 from forms.api import TaskOut, TaskQuery
 from registry import applications as apps
 from registry.models import Application, Project, User
@@ -26,11 +26,9 @@ GROUP_OF_ROLE = workflow.GROUP_OF_ROLE
 
 
 def _task(task_id: str, user: User) -> UserTask:
-    """An open task the user may work, else 404 (other people's tasks do not exist for them)."""
-    task = db.session.get(UserTask, task_id)
-    if task is None or task.status != WaitStatus.OPEN or not workflow.may_work(user, task):
-        raise engine.NotFound(f"任务 {task_id} 不存在")
-    return task
+    """An open task the user may work: 404 for other people's tasks (they do not exist for
+    them), 409 for one of theirs that is no longer open (someone was first)."""
+    return workflow.open_task(task_id, user)
 
 
 @blp.get("")

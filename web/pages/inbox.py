@@ -15,7 +15,7 @@ import engine
 from engine import queries
 from engine.clock import now
 from engine.db import db
-from engine.models import Instance, UserTask, WaitStatus
+from engine.models import Instance, UserTask
 from engine.state import data_of
 from forms import TASK_FORMS
 from forms.codes import REVIEW_ITEMS
@@ -99,10 +99,7 @@ FORM_TITLES = {"review": "逐项核实", "amendment": "修改或撤回", "object
 
 
 def _task(task_id: str, user: User) -> UserTask:
-    task = db.session.get(UserTask, task_id)
-    if task is None or task.status != WaitStatus.OPEN or not workflow.may_work(user, task):
-        raise engine.NotFound(f"任务 {task_id} 不存在或已办理")
-    return task
+    return workflow.open_task(task_id, user)
 
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
