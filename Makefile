@@ -27,7 +27,7 @@ run: $(STAMP) $(NODE_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy engine handlers web registry forms
+	$(BIN)/mypy engine handlers web registry forms bench
 
 browser:
 	scripts/ensure-chromium
@@ -37,7 +37,7 @@ test: lint browser $(NODE_STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,110 +1,146 @@
 """``make bench``: measure the budgets of DESIGN.md, print them beside the budget, keep results.
 
-Results go to bench/results/<date>-<commit>.json; the previous file is compared with.
+Scenarios (``--only NAME`` runs one): ``engine_step`` (bench/engine_step.py, PostgreSQL and
+SQLite), ``approval_http`` (bench/approval_http.py), ``inbox`` (bench/inbox.py; the query
+alone on SQLite too), ``intake_e2e`` (bench/intake_e2e.py, with the storage and memory
+figures of bench/footprint.py). ``--quick`` runs every scenario small, as a smoke test.
+
+Results go to bench/results/<date>-<commit>.json (``-quick`` / ``-<scenario>`` added for
+quick and single-scenario runs); the newest earlier file of the same kind is compared with.
+Every bench database is dropped and every process started is stopped, also on errors.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from flask import Flask
 
 from engine.db import db
 from web import create_app
 from web.database import prepare
 
-from . import engine_step
+from . import approval_http, engine_step, inbox, intake_e2e, report
+from .support import app_config, db_name, flush_redis, pg_create, pg_drop, progress, say
 
-RESULTS = Path(__file__).with_name("results")
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cqpi_bench"
-
-
-def progress(phase: str, i: int, n: int) -> None:
-    if i == n or i % max(1, n // 10) == 0:
-        print(f"\r  {phase}: {i}/{n}", end="\n" if i == n else "", file=sys.stderr, flush=True)
+Scenario = Callable[[argparse.Namespace, Path], dict[str, Any]]
 
 
-def _app(backend: str, tmp: Path) -> Flask:
-    if backend == "postgresql":
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS cqpi_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE cqpi_bench")
-        url = PG_URL
-        options: dict[str, Any] = {"pool_pre_ping": True}
-    else:
-        url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-        options = {"connect_args": {"timeout": 30}}
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options,
-                      "REDIS_URL": None, "SECRET_KEY": "bench", "CQPI_DATA_DIR": str(tmp)},
-                     catalog=engine_step.catalog())
-    prepare(app)
-    return app
+def _engine_step_on(backend: str, tmp: Path, n: int) -> dict[str, Any]:
+    name = db_name("engine_step")
+    url = pg_create(name) if backend == "postgresql" else f"sqlite:///{tmp / 'step.sqlite3'}"
+    app: Flask | None = None
+    try:
+        app = create_app(app_config(url, tmp), catalog=engine_step.catalog())
+        prepare(app)
+        return engine_step.run(app, n, lambda phase, i, total: progress(
+            f"engine step ({backend}): {phase}", i, total))
+    finally:
+        if app is not None:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        if backend == "postgresql":
+            pg_drop(name)
 
 
-def _close(app: Flask, backend: str) -> None:
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if backend == "postgresql":
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS cqpi_bench WITH (FORCE)")
+def _engine_step(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    n = args.n or (50 if args.quick else 500)
+    return {backend: _engine_step_on(backend, tmp, n) for backend in _backends(args)}
 
 
-def _commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False,
-                         capture_output=True, text=True)
-    return out.stdout.strip() or "unknown"
+def _backends(args: argparse.Namespace) -> tuple[str, ...]:
+    return ("postgresql", "sqlite") if args.backend == "both" else (args.backend,)
 
 
-def _previous() -> dict[str, Any] | None:
-    files = sorted(RESULTS.glob("*.json"))
-    return json.loads(files[-1].read_text()) if files else None
+SCENARIOS: dict[str, Scenario] = {
+    "engine_step": _engine_step,
+    "approval_http": lambda args, tmp: approval_http.run(tmp, progress, args.quick),
+    "inbox": lambda args, tmp: inbox.run(tmp, progress, args.quick, _backends(args)),
+    "intake_e2e": lambda args, tmp: intake_e2e.run(tmp, progress, args.quick),
+}
 
 
-def _report(results: dict[str, Any], before: dict[str, Any] | None) -> None:
-    print("\n| scenario | figure | budget | result | previous |")
-    print("|---|---|---|---|---|")
-    for backend, res in results["engine_step"].items():
-        prev = (before or {}).get("engine_step", {}).get(backend)
-        figure = (f"step p50 {res['step']['p50_ms']} ms, floor p50 {res['floor']['p50_ms']} ms"
-                  f" = {res['ratio_p50']}x")
-        was = f"{prev['ratio_p50']}x" if prev else "-"
-        verdict = "met" if res["met"] else "MISSED"
-        print(f"| engine step ({backend}) | {figure} | <= {res['budget_ratio']}x "
-              f"| {verdict} | {was} |")
+def _git(*args: str) -> str:
+    out = subprocess.run(["git", *args], check=False, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes: a smoke run of every scenario (1-2 minutes)")
+    parser.add_argument("--only", choices=sorted(SCENARIOS), help="run one scenario")
+    parser.add_argument("--backend", choices=["postgresql", "sqlite", "both"], default="both",
+                        help="databases of the engine step and the inbox query alone")
+    parser.add_argument("--n", type=int, default=None,
+                        help="engine-step samples per figure (default 500, quick 50)")
+    return parser.parse_args()
+
+
+def _run_all(args: argparse.Namespace, results: dict[str, Any], tmp: Path) -> None:
+    for name in [args.only] if args.only else list(SCENARIOS):
+        say(f"== {name}")
+        started = time.monotonic()
+        where = tmp / name
+        where.mkdir()
+        try:
+            results[name] = SCENARIOS[name](args, where)
+        except Exception as exc:  # report it and go on with the other scenarios
+            traceback.print_exc()
+            results["errors"][name] = f"{type(exc).__name__}: {exc}"
+        results["durations_s"][name] = round(time.monotonic() - started, 1)
+        say(f"   {name}: {results['durations_s'][name]} s")
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends the run like Ctrl-C, so that every finally stops its processes and drops
+    its database."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="make bench")
-    parser.add_argument("--n", type=int, default=500, help="samples per figure")
-    parser.add_argument("--backend", choices=["postgresql", "sqlite", "both"], default="both")
-    args = parser.parse_args()
-    backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
-    before = _previous()
-    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
-                               "commit": _commit(), "engine_step": {}}
-    with tempfile.TemporaryDirectory() as tmp:
-        for backend in backends:
-            print(f"engine step on {backend}", file=sys.stderr)
-            app = _app(backend, Path(tmp))
-            try:
-                results["engine_step"][backend] = engine_step.run(app, args.n, progress)
-            finally:
-                _close(app, backend)
-    _report(results, before)
-    RESULTS.mkdir(exist_ok=True)
-    name = f"{results['date'][:10]}-{results['commit']}.json"
-    (RESULTS / name).write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    print(f"\nresults written to bench/results/{name}")
+    args = _arguments()
+    _stop_on_sigterm()
+    before = report.previous(args.quick)
+    started = time.monotonic()
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _git("rev-parse", "--short", "HEAD") or "unknown",
+        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "quick": args.quick, "only": args.only,
+        "machine": {"cpus": os.cpu_count(), "load_before": os.getloadavg()},
+        "durations_s": {}, "errors": {}}
+    flush_redis()
+    try:
+        with tempfile.TemporaryDirectory(prefix="cqpi-bench-") as tmp:
+            _run_all(args, results, Path(tmp))
+    finally:
+        flush_redis()
+    results["machine"]["load_after"] = os.getloadavg()
+    results["durations_s"]["total"] = round(time.monotonic() - started, 1)
+    figures = report.engine_step_figures(results.get("engine_step", {}))
+    for name in ("approval_http", "inbox", "intake_e2e"):
+        figures += results.get(name, {}).get("figures", [])
+    results["figures"] = figures
+    report.print_table(results, before)
+    path = report.write(results)
+    load = results["machine"]
+    print(f"\nresults written to bench/results/{path.name} ({results['durations_s']['total']} s; "
+          f"load average {load['load_before'][0]:.1f} before, {load['load_after'][0]:.1f} after, "
+          f"{load['cpus']} cpus)")
+    sys.exit(1 if results["errors"] else 0)
 
 
 if __name__ == "__main__":

@@ -55,11 +55,11 @@ def run(app: Flask, n: int, progress: Callable[[str, int, int], None]) -> dict[s
         db.session.execute(sa.text("DELETE FROM bench_floor"))
         db.session.execute(sa.text("INSERT INTO bench_floor (id, n) VALUES (1, 0)"))
         db.session.commit()
-        task_ids = []
+        task_ids: list[str] = []
         for i in range(n):
             inst = engine.start("approval", business_key=f"bench-{i}")
-            task_ids.append(db.session.scalar(
-                sa.select(UserTask.id).filter_by(instance_id=inst.id, status="open")))
+            task_ids.append(db.session.scalars(
+                sa.select(UserTask.id).filter_by(instance_id=inst.id, status="open")).one())
             progress("seed", i + 1, n)
 
         def floor() -> None:

@@ -74,6 +74,9 @@ class Instance(Base):
     definition_id: Mapped[int] = mapped_column(sa.ForeignKey("engine_definition.id"), index=True)
     business_key: Mapped[str | None] = mapped_column(sa.String(200), index=True)
     scope: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    area: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    """A label the caller files the instance under and filters inboxes by (cqpi: the project's
+    jurisdiction); the engine gives it no meaning."""
     status: Mapped[str] = mapped_column(sa.String(16))
     state: Mapped[bytes] = mapped_column(sa.LargeBinary)
     serializer_version: Mapped[str] = mapped_column(sa.String(16))

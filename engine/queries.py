@@ -28,10 +28,11 @@ from .models import (
 def inbox(group: str, scope: str, *, assignee: str | None = None, form_key: str | None = None,
           process: str | None = None, due_before: datetime | None = None,
           business_keys: Any = None, page: int = 1, per_page: int = 20,
-          order: str = "created") -> Sequence[UserTask]:
+          order: str = "created", area: str | None = None) -> Sequence[UserTask]:
     """Open tasks of ``group`` in ``scope``, oldest first; optionally only ``assignee``'s, of
     one form or procedure, due before a time (overdue ones: ``due_before=now()``), or of the
-    instances whose business key is in ``business_keys`` (a select of keys). ``order``:
+    instances whose business key is in ``business_keys`` (a select of keys), or filed under
+    ``area`` (a few primary-key look-ups from the inbox's own rows). ``order``:
     ``created`` (oldest first) or ``due`` (soonest due first, tasks without a due date last)."""
     query = sa.select(UserTask).where(UserTask.status == WaitStatus.OPEN,
                                       UserTask.candidate_group == group,
@@ -40,14 +41,17 @@ def inbox(group: str, scope: str, *, assignee: str | None = None, form_key: str 
         query = query.where(UserTask.assignee == assignee)
     if form_key:
         query = query.where(UserTask.form_key == form_key)
+    if process or area or business_keys is not None:  # from the inbox's rows to instances
+        query = query.join(Instance, Instance.id == UserTask.instance_id)
     if process:
-        query = query.join(Instance, Instance.id == UserTask.instance_id).join(
-            Definition, Definition.id == Instance.definition_id).where(Definition.key == process)
+        query = query.join(Definition, Definition.id == Instance.definition_id).where(
+            Definition.key == process)
     if due_before is not None:
         query = query.where(UserTask.due_at < due_before)
     if business_keys is not None:
-        keyed = sa.select(Instance.id).where(Instance.business_key.in_(business_keys))
-        query = query.where(UserTask.instance_id.in_(keyed))
+        query = query.where(Instance.business_key.in_(business_keys))
+    if area:
+        query = query.where(Instance.area == area)
     if order == "due":
         query = query.order_by(UserTask.due_at.is_(None), UserTask.due_at, UserTask.id)
     else:

@@ -145,7 +145,8 @@ def _commit(step: _Step, status: str | None = None) -> Instance:
 
 
 def start(key: str, *, business_key: str | None = None, data: dict[str, Any] | None = None,
-          scope: str | None = None, actor: str | None = None) -> Instance:
+          scope: str | None = None, actor: str | None = None,
+          area: str | None = None) -> Instance:
     """Start the latest version of process ``key`` and run it until every path waits."""
     definition = latest(key)
     spec, subs = specs_of(definition.id)
@@ -153,7 +154,8 @@ def start(key: str, *, business_key: str | None = None, data: dict[str, Any] | N
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data or {})
     instance = Instance(definition_id=definition.id, business_key=business_key, scope=scope,
-                        status=InstanceStatus.RUNNING, serializer_version=state.VERSION)
+                        area=area, status=InstanceStatus.RUNNING,
+                        serializer_version=state.VERSION)
     step = _Step(instance, workflow, {})
     step.record("instance_started", actor=actor,
                 data={"definition": f"{definition.key}:{definition.version}"})

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import engine
 from engine.clock import now
 from engine.db import db
-from registry.models import Complaint, Inspection
+from registry.models import Complaint, Inspection, Project
 
 from . import params as params_
 
@@ -35,7 +35,9 @@ def open_inspection(project_id: int, trigger: str, *, complaint_id: int | None =
         db.session.commit()
     key = f"inspection-{inspection.id}"
     if engine.instance_by_key(key) is None:
+        project = db.session.get(Project, project_id)
         engine.start(PROCESS, business_key=key, scope="city", actor="system",
+                     area=project.location_code if project else None,
                      data={"inspection_id": inspection.id, "project_id": project_id,
                            "trigger": trigger})
     return inspection

@@ -54,7 +54,7 @@ def submit(application_id: int, user: User) -> Application:
         instance = engine.start(PROCESS_OF_KIND[application.kind],
                                 business_key=business_key(application.id),
                                 data=start_data(application), scope=application.project.scope,
-                                actor=user.username)
+                                area=application.project.location_code, actor=user.username)
     except BaseException:
         db.session.rollback()
         raise
@@ -75,12 +75,24 @@ def may_work(user: User, task: UserTask) -> bool:
     return role is not None and user.role == role and user_scope(user) == task.scope
 
 
+def visible_task(task_id: str, user: User) -> UserTask:
+    """``open_task`` for people: another's task answers NotFound (it does not exist for
+    them), never a hint that it exists."""
+    try:
+        return open_task(task_id, user)
+    except applications.NotAllowed:
+        raise engine.NotFound(f"任务 {task_id} 不存在") from None
+
+
 def open_task(task_id: str, user: User) -> UserTask:
-    """The task if ``user`` may work it and it is still open: engine.NotFound when it is not
-    theirs (or does not exist), engine.Conflict when someone has already done it."""
+    """The task if ``user`` may work it and it is still open: engine.NotFound when there is
+    none, applications.NotAllowed when it is not theirs, engine.Conflict when someone has
+    already done it."""
     task = db.session.get(UserTask, task_id)
-    if task is None or not may_work(user, task):
+    if task is None:
         raise engine.NotFound(f"任务 {task_id} 不存在")
+    if not may_work(user, task):
+        raise applications.NotAllowed("该任务不在您的办理范围内")
     if task.status != WaitStatus.OPEN:
         raise engine.Conflict("该任务已被办理（可能他人已先提交）")
     return task

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import request
 from flask_smorest import Blueprint
 
@@ -15,7 +14,7 @@ from engine.db import db
 from engine.models import UserTask
 from forms.api import TaskOut, TaskQuery
 from registry import applications as apps
-from registry.models import Application, Project, User
+from registry.models import User
 from web import workflow
 
 from .auth import signed_in, signed_in_user
@@ -28,7 +27,7 @@ GROUP_OF_ROLE = workflow.GROUP_OF_ROLE
 def _task(task_id: str, user: User) -> UserTask:
     """An open task the user may work: 404 for other people's tasks (they do not exist for
     them), 409 for one of theirs that is no longer open (someone was first)."""
-    return workflow.open_task(task_id, user)
+    return workflow.visible_task(task_id, user)
 
 
 @blp.get("")
@@ -44,17 +43,8 @@ def inbox(args: dict[str, Any]) -> Any:
     return queries.inbox(group, scope, assignee=user.username if args["mine"] else None,
                          form_key=args.get("form_key"), process=args.get("process"),
                          due_before=now() if args["overdue"] else None,
-                         business_keys=_located_in(args.get("jurisdiction")),
+                         area=args.get("jurisdiction") or None,
                          page=args["page"], per_page=args["per_page"])
-
-
-def _located_in(jurisdiction: str | None) -> Any:
-    """The business keys of applications whose project lies in ``jurisdiction``."""
-    if not jurisdiction:
-        return None
-    return (sa.select(sa.literal("application-") + sa.cast(Application.id, sa.String))
-            .join(Project, Project.id == Application.project_id)
-            .where(Project.location_code == jurisdiction))
 
 
 @blp.post("/<task_id>/claim")

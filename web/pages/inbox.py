@@ -75,16 +75,13 @@ def tasks() -> Any:
     user = session.user()
     group, scope = GROUP_OF_ROLE.get(user.role), workflow.user_scope(user)
     args = request.args
-    district = args.get("jurisdiction", "")
-    located = sa.select(sa.literal("application-") + sa.cast(Application.id, sa.String)).join(
-        Project, Project.id == Application.project_id).where(
-        Project.location_code == district) if district else None
     page = max(int(args["page"]) if args.get("page", "").isdigit() else 1, 1)
     found = list(queries.inbox(
         group or "", scope or "", assignee=user.username if args.get("mine") else None,
         form_key=args.get("form_key") or None,
         process=args.get("process") if args.get("process") in PROCESSES else None,
-        due_before=now() if args.get("overdue") else None, business_keys=located,
+        due_before=now() if args.get("overdue") else None,
+        area=args.get("jurisdiction") or None,
         page=page, per_page=25, order="due" if args.get("order") == "due" else "created"))
     calendar = Calendar.load(now().date() - timedelta(days=60), 460)
     rows = [(t, _subjects(found).get(t.instance_id), *due_text(t, calendar)) for t in found]
@@ -99,7 +96,7 @@ FORM_TITLES = {"review": "逐项核实", "amendment": "修改或撤回", "object
 
 
 def _task(task_id: str, user: User) -> UserTask:
-    return workflow.open_task(task_id, user)
+    return workflow.visible_task(task_id, user)
 
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
