@@ -184,6 +184,8 @@ def run(host: str, port: int, demo: bool) -> None:
 
         with app.app_context():
             demo_data.load()
+        app.config["CQPI_DEMO_USERS"] = [(u, name, role) for u, name, role, _o, _j in
+                                         demo_data.USERS]  # shown on the sign-in page
     paths = sorted(PROCESSES.glob("*.bpmn"))
     if paths:
         _deploy(app, paths)

@@ -218,6 +218,7 @@ def test_the_demo_users_sign_in_to_their_pages_on_a_running_server(server: str) 
                                        ("yuzhong", "/tasks", "待办任务")):
         browser = requests.Session()
         login = browser.get(f"{server}/login", timeout=10)
+        assert "演示账号" in login.text and "yunwei" in login.text  # no docs needed
         token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
         assert token, login.text
         page = browser.post(f"{server}/login", timeout=10, data={

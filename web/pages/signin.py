@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 
 from registry.models import Role
 from web import signin
@@ -30,13 +30,14 @@ def home() -> Any:
 def login() -> Any:
     next_url = session.local_path(request.args.get("next"))
     if request.method == "GET":
-        return render_template("login.html", next=next_url, username="", error=None)
+        return render_template("login.html", next=next_url, username="", error=None,
+                               demo=current_app.config.get("CQPI_DEMO_USERS"))
     username = request.form.get("username", "").strip()
     try:
         user = signin.attempt(username, request.form.get("password", ""), request.remote_addr)
     except signin.SignInRefused as exc:
-        return render_template("login.html", next=next_url, username=username,
-                               error=str(exc)), exc.status
+        return render_template("login.html", next=next_url, username=username, error=str(exc),
+                               demo=current_app.config.get("CQPI_DEMO_USERS")), exc.status
     session.sign_in(user)
     return redirect(next_url or url_for("pages.home"))
 
