@@ -309,3 +309,4 @@ def test_the_ops_instance_list_filters_and_pages_by_key(demo_app: Flask) -> None
     assert shown(before=str(second.instance_id)) == {f"application-{first.id}"}
     assert shown(version="1", process="intake") == both and shown(version="9") == set()
     assert ops.get("/ops/instances?before=abc&version=x").status_code == 200  # ignored
+    assert ops.get("/ops/instances?to=9999-12-31&from=0001-01-01").status_code == 200

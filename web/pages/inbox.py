@@ -36,6 +36,7 @@ from registry.models import (
 from web import workflow
 
 from . import GROUP_OF_ROLE, bp, dossier, session
+from .pages_util import int_arg
 
 REVIEWERS = (Role.DISTRICT, Role.CITY, Role.ENTERPRISE)
 PROCESSES = {"intake": "入库", "backfill": "补录", "correction": "勘误", "grade_adjust": "等级调整",
@@ -75,7 +76,7 @@ def tasks() -> Any:
     user = session.user()
     group, scope = GROUP_OF_ROLE.get(user.role), workflow.user_scope(user)
     args = request.args
-    page = max(int(args["page"]) if args.get("page", "").isdigit() else 1, 1)
+    page = int_arg(args.get("page")) or 1
     found = list(queries.inbox(
         group or "", scope or "", assignee=user.username if args.get("mine") else None,
         form_key=args.get("form_key") or None,
@@ -84,7 +85,8 @@ def tasks() -> Any:
         area=args.get("jurisdiction") or None,
         page=page, per_page=25, order="due" if args.get("order") == "due" else "created"))
     calendar = Calendar.load(now().date() - timedelta(days=60), 460)
-    rows = [(t, _subjects(found).get(t.instance_id), *due_text(t, calendar)) for t in found]
+    subjects = _subjects(found)  # one query for the page's applications
+    rows = [(t, subjects.get(t.instance_id), *due_text(t, calendar)) for t in found]
     return render_template("tasks.html", rows=rows, args=args, processes=PROCESSES,
                            forms=FORM_TITLES, districts=jurisdictions.table(), page=page)
 

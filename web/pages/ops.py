@@ -38,9 +38,9 @@ def _day(value: str | None, after: int = 0) -> datetime | None:
     """A date from a filter as the UTC start of that Beijing day (plus ``after`` days)."""
     try:
         day = date.fromisoformat(value or "")
-    except ValueError:
+        return datetime.combine(day + timedelta(days=after), time(0)) - timedelta(hours=8)
+    except (ValueError, OverflowError):  # not a date, or past the calendar's end
         return None
-    return datetime.combine(day + timedelta(days=after), time(0)) - timedelta(hours=8)
 
 
 def _keys_of_project(number: str) -> Any:
