@@ -310,3 +310,23 @@ def test_the_ops_instance_list_filters_and_pages_by_key(demo_app: Flask) -> None
     assert shown(version="1", process="intake") == both and shown(version="9") == set()
     assert ops.get("/ops/instances?before=abc&version=x").status_code == 200  # ignored
     assert ops.get("/ops/instances?to=9999-12-31&from=0001-01-01").status_code == 200
+
+
+def test_a_sub_contract_names_its_general_contract_by_project_number(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    sign_in(client, "muqiang")
+    token = csrf(client, "/applications/new")
+    client.post("/applications/new?step=kind", data={"kind": "intake", "csrf_token": token})
+    form = {"csrf_token": token, "project_id": "new",
+            **{f"project-{k}": str(v).lower() if isinstance(v, bool) else v
+               for k, v in header(name="幕墙分包", category="SUB", role="专业承包/分包").items()}}
+    unknown = client.post("/applications/new?step=project", data={
+        **form, "project-general_project_number": "5009999999999999"})
+    assert "「总承包项目编号」5009999999999999 不存在" in unknown.get_data(as_text=True)
+    missing = client.post("/applications/new?step=project", data=form)
+    assert "须指明总承包项目" in missing.get_data(as_text=True)
+    known = client.post("/applications/new?step=project", data={
+        **form, "project-general_project_number": "5001032024010001"})
+    assert known.status_code == 302 and known.headers["Location"].endswith("step=stages")
+    assert client.post("/applications/new?step=project", data={
+        "csrf_token": token, "project_id": "99999999999999999999"}).status_code == 200

@@ -21,6 +21,7 @@ from registry.queries import stage_records, visible_projects
 from registry.rules import RuleViolation
 
 from . import bp, dossier, portal, session
+from .pages_util import int_arg
 
 STEPS = ("kind", "project", "stages")
 
@@ -77,7 +78,7 @@ def _project(draft: dict[str, Any]) -> Any:
         choice = request.form.get("project_id", "")
         if choice and choice != "new":
             found = db.session.scalar(visible_projects(session.user()).where(
-                Project.id == int(choice))) if choice.isdigit() else None
+                Project.id == int_arg(choice))) if int_arg(choice) else None
             if found is None:
                 flash("「项目」不在您单位参建的项目中", "error")
             else:
@@ -87,21 +88,44 @@ def _project(draft: dict[str, Any]) -> Any:
         elif draft["kind"] not in (Kind.INTAKE, Kind.BACKFILL):
             flash("勘误和等级调整须选择已入库的项目", "error")
         else:
-            header = parse(ProjectHeader(), request.form, prefix="project-")
-            draft = {"kind": draft["kind"], "project": header}
+            header, errors = _header_input()
+            draft = {"kind": draft["kind"], "project": header,
+                     "general_number": request.form.get(GENERAL, "").strip()}
             drafts.save(session.user(), draft)
             try:
                 ProjectHeader().load(header)
-                return _go("stages")
+                if not errors:
+                    return _go("stages")
             except ValidationError as exc:
-                errors = exc.messages  # type: ignore[assignment]
-                flash("项目信息有误，请按提示修改（已保存草稿）", "error")
+                errors = {**exc.messages, **errors}  # type: ignore[dict-item]
+            flash("项目信息有误，请按提示修改（已保存草稿）", "error")
     search = request.args.get("q", "").strip()
+    form = ProjectHeader()
+    form.fields.pop("general_project_id")  # asked as the general project's number instead
+    general_error = errors.get("general_project_id")
     return render_template("wizard_project.html", draft=draft, step="project",
                            projects=_mine(search), q=search,
-                           header_form=render(ProjectHeader(), header, errors,
-                                              prefix="project-"),
+                           header_form=render(form, header, errors, prefix="project-"),
+                           general_error="；".join(general_error) if isinstance(
+                               general_error, list) else None,
                            new_open=bool(errors) or bool(header))
+
+
+GENERAL = "project-general_project_number"
+"""A sub-contract names its general contract by the project number people know."""
+
+
+def _header_input() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The posted project header, the general project's number resolved to its id."""
+    header = parse(ProjectHeader(), request.form, prefix="project-")
+    header.pop("general_project_id", None)
+    number = request.form.get(GENERAL, "").strip()
+    if not number:
+        return header, {}
+    general = db.session.scalar(sa.select(Project.id).filter_by(project_number=number[:16]))
+    if general is None:
+        return header, {"general_project_id": [f"「总承包项目编号」{number} 不存在或尚未入库"]}
+    return {**header, "general_project_id": general}, {}
 
 
 def stages_for(kind: str, project: Project | None, category: str) -> list[str]:
