@@ -27,7 +27,7 @@ from registry import users
 from web.database import prepare
 
 from . import footprint, seed, wsgi
-from .clients import Client, Counter, parallel, share, sign_in
+from .clients import Client, Counter, merged_samples, parallel, share, sign_in
 from .engine_step import APPROVAL
 from .support import (
     Processes,
@@ -229,10 +229,7 @@ def _phase(base: str, token: str, *, threads: int, cycles: int,
             client.close()
 
     wall = parallel(threads, worker)
-    merged: dict[str, list[float]] = defaultdict(list)
-    for samples in per_thread:
-        for kind, values in samples.items():
-            merged[kind] += values
+    merged = merged_samples(per_thread)
     calls = sum(len(v) for v in merged.values())
     return {"clients": threads, "cycles": cycles, "wall_s": round(wall, 2),
             "calls_per_s": round(calls / wall, 1), "start": percentiles(merged["start"]),

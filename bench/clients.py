@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -76,6 +77,15 @@ def parallel(threads: int, worker: Callable[[int], None]) -> float:
     if failed:
         raise failed[0]
     return time.perf_counter() - started
+
+
+def merged_samples(per_thread: list[dict[str, list[float]]]) -> dict[str, list[float]]:
+    """The samples of every client thread, by kind of call."""
+    out: dict[str, list[float]] = defaultdict(list)
+    for samples in per_thread:
+        for kind, values in samples.items():
+            out[kind] += values
+    return out
 
 
 def share(total: int, threads: int, index: int) -> range:

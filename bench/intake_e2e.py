@@ -21,7 +21,7 @@ import requests
 from rq import Queue, Worker
 
 from . import footprint, intake_timeline
-from .clients import Client, Counter, parallel, share, sign_in
+from .clients import Client, Counter, merged_samples, parallel, share, sign_in
 from .intake_data import ATTACHMENTS, DEMO_PASSWORD, PDF, REVIEW_OK, REVIEWER, UNIT, application
 from .support import (
     BIN,
@@ -200,10 +200,7 @@ def _clients(base: str, sizes: Sizes, progress: Progress) -> tuple[dict[str, Any
             reviewer.close()
 
     wall = parallel(threads, worker)
-    merged: dict[str, list[float]] = defaultdict(list)
-    for per_thread in samples:
-        for kind, values in per_thread.items():
-            merged[kind] += values
+    merged = merged_samples(samples)
     calls = {"wall_s": round(wall, 2), "routes": "POST /api/v1/applications, "
              ".../attachments (x4), .../submit, POST /api/v1/tasks/<id>/complete (real API)"}
     calls.update({kind: percentiles(values) for kind, values in merged.items()})

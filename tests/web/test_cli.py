@@ -8,9 +8,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import requests
 from click.testing import CliRunner
 
 from tests.conftest import BPMN
@@ -65,6 +67,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], explain: Callable[[], str],
+                 seconds: float = 60) -> None:
+    """Wait until the server at ``url`` answers /healthz with 200; fail with ``explain()``
+    (e.g. its log) when it exits or does not answer in time."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        assert proc.poll() is None, f"exited with {proc.returncode}\n{explain()}"
+        assert time.monotonic() < deadline, f"no answer within {seconds} s\n{explain()}"
+        time.sleep(0.2)
+
+
 def test_cqpi_run_serves_healthz_with_nothing_installed(tmp_path: Path) -> None:
     """`make run` on a bare machine: SQLite and the in-process queue, /healthz answers 200."""
     port = _free_port()
@@ -75,16 +93,7 @@ def test_cqpi_run_serves_healthz_with_nothing_installed(tmp_path: Path) -> None:
     with log.open("wb") as out:
         proc = subprocess.Popen([str(cqpi), "run"], env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    assert r.status == 200
-                    break
-            except OSError:
-                assert proc.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "cqpi run did not answer within 60 s"
-                time.sleep(0.3)
+        wait_healthy(f"http://127.0.0.1:{port}", proc, log.read_text)
         assert (tmp_path / "cqpi.sqlite3").exists()
         url = f"http://127.0.0.1:{port}/national-sim/healthz"
         with urllib.request.urlopen(url, timeout=5) as r:  # the built-in simulator

@@ -33,7 +33,7 @@ from rq import Queue, Worker
 from tests.conftest import PG_ADMIN, REDIS_URL, _unavailable
 from tests.processes.helpers import REVIEW_OK
 from tests.registry.test_applications import PDF, header, hm_stages
-from tests.web.test_cli import _free_port
+from tests.web.test_cli import _free_port, wait_healthy
 
 APPLICATIONS = 240
 """Intakes driven at once."""
@@ -92,19 +92,6 @@ class Cluster:
                                   stdout=out, stderr=subprocess.STDOUT, timeout=120,
                                   check=False)
         assert done.returncode == 0, f"cqpi {' '.join(args)} failed\n{self.tails()}"
-
-    def healthy(self, name: str, url: str, proc: subprocess.Popen[bytes]) -> None:
-        """Wait until the server's /healthz answers 200."""
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            assert proc.poll() is None, f"{name} exited with {proc.returncode}\n{self.tails()}"
-            assert time.monotonic() < deadline, f"{name} did not answer\n{self.tails()}"
-            time.sleep(0.2)
 
     def tails(self, lines: int = 30) -> str:
         """The end of every log, without the routine lines (a line per job or request)."""
@@ -200,7 +187,7 @@ def _start(cluster: Cluster) -> None:
             url.removeprefix("http://"), "web:create_app()")))
         cluster.web.append(url)
     for name, url, proc in servers:
-        cluster.healthy(name, url, proc)
+        wait_healthy(url, proc, lambda name=name: f"{name}\n{cluster.tails()}")
 
 
 @pytest.fixture(scope="module")

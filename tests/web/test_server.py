@@ -17,7 +17,7 @@ import requests
 
 from tests.processes.helpers import REVIEW_OK
 from tests.registry.test_applications import PDF, header, hm_stages
-from tests.web.test_cli import _free_port
+from tests.web.test_cli import _free_port, wait_healthy
 
 PASSWORD = "cqpi-demo-2026"
 
@@ -34,16 +34,7 @@ def server(tmp_path: Path) -> Iterator[str]:
                                 stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "cqpi run did not start"
-            time.sleep(0.3)
+        wait_healthy(url, proc, log.read_text)
         yield url
     finally:
         proc.terminate()

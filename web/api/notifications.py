@@ -14,7 +14,6 @@ from registry.models import Notification, Role
 from web import workflow
 
 from .auth import signed_in, signed_in_user
-from .tasks import GROUP_OF_ROLE
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
                 description="站内通知")
@@ -28,7 +27,7 @@ def notices(args: dict[str, Any]) -> Any:
     """Notices to the caller's organisation, or to its group in its scope."""
     user = signed_in_user()
     scope = workflow.user_scope(user)
-    audiences = [task_audience(scope, GROUP_OF_ROLE.get(user.role))]
+    audiences = [task_audience(scope, workflow.GROUP_OF_ROLE.get(user.role))]
     if user.role == Role.ENTERPRISE:
         audiences.append(f"org:{user.organisation_id}")
     page, per_page = args["page"], args["per_page"]

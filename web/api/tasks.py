@@ -21,7 +21,6 @@ from .auth import signed_in, signed_in_user
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="待办任务")
 
-GROUP_OF_ROLE = workflow.GROUP_OF_ROLE
 
 
 def _task(task_id: str, user: User) -> UserTask:
@@ -37,7 +36,7 @@ def _task(task_id: str, user: User) -> UserTask:
 def inbox(args: dict[str, Any]) -> Any:
     """Open tasks of the caller's group and scope, oldest first."""
     user = signed_in_user()
-    group, scope = GROUP_OF_ROLE.get(user.role), workflow.user_scope(user)
+    group, scope = workflow.GROUP_OF_ROLE.get(user.role), workflow.user_scope(user)
     if group is None or scope is None:
         return []
     return queries.inbox(group, scope, assignee=user.username if args["mine"] else None,

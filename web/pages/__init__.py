@@ -19,7 +19,6 @@ bp = Blueprint("pages", __name__, template_folder="../templates", static_folder=
 bp.before_request(session.check_csrf)
 
 BEIJING = timezone(timedelta(hours=8))
-GROUP_OF_ROLE = workflow.GROUP_OF_ROLE
 
 
 @bp.app_context_processor
@@ -34,7 +33,7 @@ def _waiting() -> int | None:
     user = session.current_user()
     if user is None:
         return None
-    group, scope = GROUP_OF_ROLE.get(user.role), workflow.user_scope(user)
+    group, scope = workflow.GROUP_OF_ROLE.get(user.role), workflow.user_scope(user)
     return queries.inbox_count(group, scope) if group and scope else None
 
 

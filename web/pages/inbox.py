@@ -35,7 +35,7 @@ from registry.models import (
 )
 from web import workflow
 
-from . import GROUP_OF_ROLE, bp, dossier, session
+from . import bp, dossier, session
 from .pages_util import int_arg
 
 REVIEWERS = (Role.DISTRICT, Role.CITY, Role.ENTERPRISE)
@@ -74,7 +74,7 @@ def due_text(task: UserTask, calendar: Calendar) -> tuple[str, bool]:
 @session.signed_in(*REVIEWERS)
 def tasks() -> Any:
     user = session.user()
-    group, scope = GROUP_OF_ROLE.get(user.role), workflow.user_scope(user)
+    group, scope = workflow.GROUP_OF_ROLE.get(user.role), workflow.user_scope(user)
     args = request.args
     page = int_arg(args.get("page")) or 1
     found = list(queries.inbox(
@@ -97,15 +97,11 @@ FORM_TITLES = {"review": "逐项核实", "amendment": "修改或撤回", "object
                "inspection": "重点检查", "grade_decision": "等级核实"}
 
 
-def _task(task_id: str, user: User) -> UserTask:
-    return workflow.visible_task(task_id, user)
-
-
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
 @session.signed_in(*REVIEWERS)
 def task(task_id: str) -> Any:
     user = session.user()
-    row = _task(task_id, user)
+    row = workflow.visible_task(task_id, user)
     subject = _subjects([row]).get(row.instance_id)
     data, errors, status = {}, {}, 200
     if request.method == "POST":
@@ -209,7 +205,7 @@ def unclaim(task_id: str) -> Any:
 
 def _hold(task_id: str, take: bool) -> Any:
     user = session.user()
-    row = _task(task_id, user)
+    row = workflow.visible_task(task_id, user)
     try:
         (engine.claim if take else engine.unclaim)(row.id, user.username)
         flash("已认领，他人将看到由您办理" if take else "已取消认领", "ok")

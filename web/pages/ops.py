@@ -92,7 +92,7 @@ def marks(instance: Instance) -> dict[str, str]:
     for incident in queries.incidents(instance.id):
         if incident.resolved_at is None:
             out[incident.element_id] = "failed"
-    return {k: ("completed" if v == "completed" else v) for k, v in out.items()}
+    return out
 
 
 def element_details(instance: Instance) -> dict[str, list[dict[str, Any]]]:
