@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from . import queue
+from . import queue, warm
 from .catalog import Catalog
 from .control import resume, retry, suspend, terminate
 from .db import db as _db
@@ -30,6 +30,7 @@ DEFAULTS = {
     "CQPI_JOB_MAX_ATTEMPTS": 5,
     "CQPI_JOB_BACKOFF_SECONDS": 2,
     "CQPI_TICK_SECONDS": 1.0,
+    "CQPI_WORKFLOW_CACHE": warm.SIZE,
 }
 
 
@@ -38,6 +39,7 @@ def init_app(app: Flask, catalog: Catalog) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     app.extensions["cqpi.catalog"] = catalog
+    app.extensions["cqpi.warm"] = warm.WarmWorkflows(int(app.config["CQPI_WORKFLOW_CACHE"]))
     queue.init_app(app)
 
 

@@ -42,17 +42,35 @@ STALE_AFTER = timedelta(minutes=5)
 CONFLICT_RETRIES = 5
 """How often a job's result is applied again when another writer changed the instance."""
 
+CHAIN_LIMIT = 20
+"""How many service tasks of one instance a worker runs in a row when each step leads to
+exactly one next job (close -> push -> record): no queue round trip between them. Several
+jobs at once (parallel branches) go to the queue, so that any worker can take each."""
+
 log = logging.getLogger(__name__)
 
 
 def run_service_job(job_id: int) -> str:
-    """rq entry point: run the handler of a deferred service task and apply its result."""
+    """rq entry point: run the handler of a deferred service task and apply its result; then
+    run the job that step created, if it created exactly one (see CHAIN_LIMIT)."""
+    outcome, following = _run(job_id)
+    for _ in range(CHAIN_LIMIT):
+        if len(following) != 1:
+            break
+        _, following = _run(following[0])
+    for next_id in following:
+        queue.enqueue(RUN_JOB, next_id)
+    return outcome
+
+
+def _run(job_id: int) -> tuple[str, list[int]]:
+    """Run one job: its outcome and the ids of the jobs its step created."""
     job = db.session.get(Job, job_id, populate_existing=True)
     if job is None or job.status != JobStatus.PENDING or job.run_after > now():
-        return "skipped"
+        return "skipped", []
     instance = db.session.get(Instance, job.instance_id, populate_existing=True)
     if instance is None or instance.status not in ACTIVE:
-        return "skipped"
+        return "skipped", []
     context = {"instance_id": job.instance_id, "business_key": instance.business_key,
                "job_id": job.id, "idempotency_key": f"cqpi-job-{job.id}",
                "attempt": job.attempts + 1, "scope": instance.scope}
@@ -61,28 +79,30 @@ def run_service_job(job_id: int) -> str:
     try:  # an operation unknown to this process fails like any other attempt
         handler = current_app.extensions["cqpi.catalog"].handler(job.operation)
         result = handler(params, context) or {}
-        _apply_result(job_id, result)
+        following = _apply_result(job_id, result)
     except Exception as exc:
         db.session.rollback()
         _record_failure(job_id, exc)
-        return "failed"
-    return "done"
+        return "failed", []
+    return "done", following
 
 
-def _apply_result(job_id: int, result: dict[str, Any]) -> None:
+def _apply_result(job_id: int, result: dict[str, Any]) -> list[int]:
     for attempt in range(CONFLICT_RETRIES):
         try:
-            _complete(job_id, result)
-            return
+            return _complete(job_id, result)
         except Conflict:
             if attempt == CONFLICT_RETRIES - 1:
                 raise
+    return []
 
 
-def _complete(job_id: int, result: dict[str, Any]) -> None:
+def _complete(job_id: int, result: dict[str, Any]) -> list[int]:
+    """Apply a job's result to its instance; the ids of the jobs the step created (not yet
+    enqueued: the caller runs or enqueues them)."""
     job = db.session.get(Job, job_id, populate_existing=True)
     if job is None or job.status != JobStatus.PENDING:
-        return
+        return []
     step = _open(job.instance_id)
     task = step.workflow.get_task_from_id(UUID(job.task_id))
     job.attempts += 1
@@ -90,7 +110,7 @@ def _complete(job_id: int, result: dict[str, Any]) -> None:
     if task.state != TaskState.STARTED:  # the instance moved on (cancelled, terminated)
         job.status = JobStatus.CANCELLED
         db.session.commit()
-        return
+        return []
 
     def take_result() -> None:
         variable = task.task_spec.result_variable
@@ -105,7 +125,8 @@ def _complete(job_id: int, result: dict[str, Any]) -> None:
     step.before.pop(key(JOB, job.task_id))  # its row is closed here, not as a cancelled wait
     step.record("job_succeeded", element_id=job.element_id,
                 data={"operation": job.operation, "attempt": job.attempts, "result": result})
-    _commit(step)
+    _commit(step, enqueue=False)
+    return step.created_jobs
 
 
 def _describe(exc: BaseException) -> str:

@@ -29,6 +29,7 @@ from .errors import Conflict, EngineError, ExpressionError, InvalidState, NotFou
 from .models import Incident, Instance, InstanceStatus, MessageWait, Timer, UserTask, WaitStatus
 from .specs import Workflow
 from .waits import JOB, MESSAGE, TIMER, USER, Settings, Wait, apply, expire_timer, key, snapshot
+from .warm import warm
 
 ACTIVE = (InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.ERROR)
 RUN_JOB = "engine.jobs.run_service_job"
@@ -48,6 +49,8 @@ class _Step:
     workflow: Workflow
     before: dict[str, Wait]
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    created_jobs: list[int] = field(default_factory=list)
+    """Ids of the jobs the step created, once it is committed."""
 
     def record(self, kind: str, **details: Any) -> None:
         """Add a history event, written with the step (once the instance has an id)."""
@@ -72,8 +75,10 @@ def _restore(instance: Instance) -> _Step:
     if instance.serializer_version != state.VERSION:
         raise InvalidState(f"流程实例 {instance_id} 由序列化格式 {instance.serializer_version} "
                            f"保存，当前引擎为 {state.VERSION}，需要先迁移")
-    spec, subs = specs_of(instance.definition_id)
-    workflow = state.load(instance.state, spec, subs)
+    workflow = warm().take(instance_id, instance.definition_id, instance.state)
+    if workflow is None:
+        spec, subs = specs_of(instance.definition_id)
+        workflow = state.load(instance.state, spec, subs)
     return _Step(instance, workflow, snapshot(workflow))
 
 
@@ -106,8 +111,9 @@ def _status(step: _Step, after: dict[str, Wait]) -> str:
     return InstanceStatus.WAITING
 
 
-def _commit(step: _Step, status: str | None = None) -> Instance:
-    """Write the step: state, wait rows, status; then enqueue the jobs it created."""
+def _commit(step: _Step, status: str | None = None, enqueue: bool = True) -> Instance:
+    """Write the step: state, wait rows, status; then enqueue the jobs it created (unless the
+    caller runs them itself: ``enqueue=False``, their ids in ``step.created_jobs``)."""
     after = snapshot(step.workflow)
     inst = step.instance
     inst.state = state.dump(step.workflow)
@@ -117,17 +123,7 @@ def _commit(step: _Step, status: str | None = None) -> Instance:
         inst.ended_at = inst.updated_at
         step.record("instance_completed")
     try:
-        if inst.id is None:  # a new instance: insert it first, its rows refer to its id
-            db.session.add(inst)
-            db.session.flush()
-        created = apply(inst, step.before, after, _settings())
-        for kind, details in step.events:
-            history.record(inst.id, kind, **details)
-        for listener in current_app.extensions["cqpi.catalog"].task_listeners:
-            listener(created.tasks)  # in this transaction: it commits with the step
-        db.session.flush()  # the lock_version check happens here, with every other write
-        job_ids = [job.id for job in created.jobs]
-        db.session.commit()
+        _write(step, after)
     except (StaleDataError, OperationalError) as exc:
         db.session.rollback()
         if isinstance(exc, OperationalError) and "locked" not in str(exc):
@@ -139,9 +135,28 @@ def _commit(step: _Step, status: str | None = None) -> Instance:
     except Exception:
         db.session.rollback()
         raise
-    for job_id in job_ids:
-        queue.enqueue(RUN_JOB, job_id)
+    if inst.status in ACTIVE:
+        warm().keep(inst.id, inst.definition_id, inst.state, step.workflow)
+    if enqueue:
+        for job_id in step.created_jobs:
+            queue.enqueue(RUN_JOB, job_id)
     return inst
+
+
+def _write(step: _Step, after: dict[str, Wait]) -> None:
+    """The step's rows, in one transaction that ends in its commit."""
+    inst = step.instance
+    if inst.id is None:  # a new instance: insert it first, its rows refer to its id
+        db.session.add(inst)
+        db.session.flush()
+    created = apply(inst, step.before, after, _settings())
+    for kind, details in step.events:
+        history.record(inst.id, kind, **details)
+    for listener in current_app.extensions["cqpi.catalog"].task_listeners:
+        listener(created.tasks)  # in this transaction: it commits with the step
+    db.session.flush()  # the lock_version check happens here, with every other write
+    step.created_jobs = [job.id for job in created.jobs]
+    db.session.commit()
 
 
 def start(key: str, *, business_key: str | None = None, data: dict[str, Any] | None = None,

@@ -42,7 +42,8 @@ def _worker_env(app: Flask, national: Simulator) -> dict[str, str]:
 
 
 def _published_and_due(app: Flask) -> object:
-    """An intake application whose publicity has just ended: the push is next on the queue.
+    """An intake application whose publicity has just ended: its close is next on the queue,
+    and the push runs after it in the same worker pass (engine.jobs.CHAIN_LIMIT).
 
     Real time, not travelled: worker processes of their own read the wall clock."""
     deploy_processes()
@@ -56,7 +57,7 @@ def _published_and_due(app: Flask) -> object:
         app.config["CQPI_PUBLICITY"] = "5"
     time.sleep(1.1)
     assert tick()["timers"] == 1
-    make_worker(app).work(burst=True, max_jobs=2, logging_level="WARNING")  # timer, close
+    make_worker(app).work(burst=True, max_jobs=1, logging_level="WARNING")  # the timer
     return application
 
 

@@ -1,0 +1,135 @@
+"""A worker runs consecutive service tasks of an instance in one pass, and a process reuses
+the workflow it stored at the last step of an instance (only while the stored state is
+unchanged), on SQLite and PostgreSQL through the real rq worker."""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+import engine
+from engine import state
+from engine.db import db
+from engine.models import Event, Instance, Job, UserTask, WaitStatus
+from engine.warm import WarmWorkflows, warm
+from engine.worker import make_worker
+from tests.conftest import BPMN, CALLS, deploy, work
+from tests.engine.test_failures import drain
+
+CHAIN = (BPMN / "chain.bpmn").read_text()
+
+
+def _events(instance_id: int) -> list[tuple[str, str | None]]:
+    return [(e.kind, e.element_id) for e in db.session.scalars(
+        sa.select(Event).filter_by(instance_id=instance_id).order_by(Event.id))]
+
+
+def _open_task(instance_id: int) -> UserTask:
+    db.session.expire_all()
+    return db.session.scalars(sa.select(UserTask).filter_by(
+        instance_id=instance_id, status=WaitStatus.OPEN)).one()
+
+
+def test_consecutive_service_tasks_run_in_one_worker_pass(app: Flask) -> None:
+    deploy("chain.bpmn")
+    inst = engine.start("chain", business_key="CHAIN-1")
+    work(app)
+    db.session.expire_all()
+    done = db.session.get(Instance, inst.id)
+    assert done is not None and done.status == "completed"
+    # First -> Second in one rq job; Second's step opens two parallel branches: two jobs
+    # on the queue, so that two workers can take them.
+    assert engine.queue.queues().queue.finished_job_registry.count == 3
+    assert [c["params"]["step"] for c in CALLS.seen][:2] == ["Task_First", "Task_Second"]
+    assert sorted(c["params"]["step"] for c in CALLS.seen[2:]) == ["Task_Left", "Task_Right"]
+    jobs = db.session.scalars(sa.select(Job).filter_by(instance_id=inst.id)).all()
+    assert [j.status for j in jobs] == ["done"] * 4 and all(j.attempts == 1 for j in jobs)
+    succeeded = [el for kind, el in _events(inst.id) if kind == "job_succeeded"]
+    assert succeeded[:2] == ["Task_First", "Task_Second"]
+    assert sorted(succeeded[2:]) == ["Task_Left", "Task_Right"]
+    data = state.data_of(done.state)
+    assert data["first"] == {"echo": {"step": "Task_First"}}
+    assert data["left"] == {"echo": {"step": "Task_Left"}}
+
+
+def test_a_failing_link_stops_the_chain_and_is_retried_on_its_own(app: Flask) -> None:
+    flaky = CHAIN.replace('id="test.echo" resultVariable="second"',
+                          'id="test.flaky" resultVariable="second"')
+    engine.deploy([("chain.bpmn", flaky.encode())], engine.catalog())
+    CALLS.fail_times = 1
+    inst = engine.start("chain", business_key="CHAIN-2")
+    work(app)
+    db.session.expire_all()
+    jobs = {j.element_id: j for j in db.session.scalars(
+        sa.select(Job).filter_by(instance_id=inst.id))}
+    assert set(jobs) == {"Task_First", "Task_Second"}  # no branch opened yet
+    assert (jobs["Task_First"].status, jobs["Task_Second"].status) == ("done", "pending")
+    assert "国家平台暂时不可用" in (jobs["Task_Second"].last_error or "")
+    drain(app)  # the tick enqueues the retry; it succeeds and the branches run
+    db.session.expire_all()
+    second = db.session.get(Job, jobs["Task_Second"].id)
+    assert second is not None and (second.status, second.attempts) == ("done", 2)
+    assert db.session.get(Instance, inst.id).status == "completed"  # type: ignore[union-attr]
+
+
+def test_the_next_step_reuses_the_workflow_its_process_stored(app: Flask) -> None:
+    deploy("flow.bpmn")
+    inst = engine.start("flow", business_key="W-1", data={"title": "t", "wait": "PT1H"})
+    hits = warm().hits
+    engine.complete_task(_open_task(inst.id).id, {"title": "新"}, actor="a")
+    assert warm().hits == hits + 1
+    make_worker(app).work(burst=True, logging_level="WARNING")
+    db.session.expire_all()
+    stored = db.session.get(Instance, inst.id)
+    assert stored is not None and stored.status == "waiting"
+    assert state.data_of(stored.state)["published"] == {"echo": {"title": "新（公示）"}}
+
+
+def test_a_state_changed_by_another_writer_is_rebuilt_not_reused(app: Flask) -> None:
+    deploy("flow.bpmn")
+    inst = engine.start("flow", business_key="W-2", data={"title": "t", "wait": "PT1H"})
+    # another process writes the instance: its workflow data now holds a marker
+    row = db.session.get(Instance, inst.id)
+    assert row is not None
+    raw = json.loads(zlib.decompress(row.state))
+    raw["data"] = {**raw.get("data", {}), "marker": "written elsewhere"}
+    row.state = zlib.compress(json.dumps(raw, ensure_ascii=False).encode(), 1)
+    db.session.commit()
+    misses = warm().misses
+    engine.complete_task(_open_task(inst.id).id, {"title": "新"}, actor="a")
+    assert warm().misses == misses + 1
+    db.session.expire_all()
+    stored = db.session.get(Instance, inst.id)
+    assert stored is not None
+    assert state.data_of(stored.state)["marker"] == "written elsewhere"
+
+
+def test_a_failed_step_leaves_no_workflow_behind(app: Flask) -> None:
+    deploy("flow.bpmn")
+    inst = engine.start("flow", business_key="W-3", data={"title": "t", "wait": "PT1H"})
+    task = _open_task(inst.id)
+    with pytest.raises(engine.StepFailed):  # the service task's parameter: 7 + "（公示）"
+        engine.complete_task(task.id, {"title": 7}, actor="a")
+    misses = warm().misses
+    engine.complete_task(task.id, {"title": "好"}, actor="a")  # rebuilt from the database
+    assert warm().misses == misses + 1
+    db.session.expire_all()
+    completed = [e for e in _events(inst.id) if e[0] == "task_completed"]
+    assert len(completed) == 1
+
+
+def test_kept_workflows_are_bounded_taken_once_and_can_be_turned_off() -> None:
+    kept = WarmWorkflows(2)
+    for i in (1, 2, 3):
+        kept.keep(i, 10, b"s%d" % i, f"wf{i}")
+    assert kept.take(1, 10, b"s1") is None  # the oldest went when the third came
+    assert kept.take(3, 10, b"s3") == "wf3"
+    assert kept.take(3, 10, b"s3") is None  # taken, not shared
+    assert kept.take(2, 11, b"s2") is None  # another definition (a migration)
+    off = WarmWorkflows(0)
+    off.keep(1, 10, b"s", "wf")
+    assert off.take(1, 10, b"s") is None
