@@ -29,7 +29,7 @@ from .runtime import (
     StepFailed,
     _advance,
     _commit,
-    _open,
+    _restore,
     fire_timer,
     open_incident,
 )
@@ -63,23 +63,32 @@ def run_service_job(job_id: int) -> str:
     return outcome
 
 
+def _load(job_id: int) -> tuple[Job, Instance] | None:
+    """A job and its instance, read fresh in one round trip."""
+    found = db.session.execute(
+        sa.select(Job, Instance).join(Instance, Instance.id == Job.instance_id)
+        .where(Job.id == job_id).execution_options(populate_existing=True)).first()
+    return (found[0], found[1]) if found is not None else None
+
+
 def _run(job_id: int) -> tuple[str, list[int]]:
     """Run one job: its outcome and the ids of the jobs its step created."""
-    job = db.session.get(Job, job_id, populate_existing=True)
-    if job is None or job.status != JobStatus.PENDING or job.run_after > now():
+    found = _load(job_id)
+    if found is None:
         return "skipped", []
-    instance = db.session.get(Instance, job.instance_id, populate_existing=True)
-    if instance is None or instance.status not in ACTIVE:
+    job, instance = found
+    if job.status != JobStatus.PENDING or job.run_after > now() or instance.status not in ACTIVE:
+        db.session.rollback()
         return "skipped", []
     context = {"instance_id": job.instance_id, "business_key": instance.business_key,
                "job_id": job.id, "idempotency_key": f"cqpi-job-{job.id}",
                "attempt": job.attempts + 1, "scope": instance.scope}
     params = dict(job.params)
-    db.session.rollback()  # no transaction stays open while the handler works
+    db.session.commit()  # no transaction stays open while the handler works; the rows stay read
     try:  # an operation unknown to this process fails like any other attempt
         handler = current_app.extensions["cqpi.catalog"].handler(job.operation)
         result = handler(params, context) or {}
-        following = _apply_result(job_id, result)
+        following = _apply_result(job, instance, result)
     except Exception as exc:
         db.session.rollback()
         _record_failure(job_id, exc)
@@ -87,23 +96,30 @@ def _run(job_id: int) -> tuple[str, list[int]]:
     return "done", following
 
 
-def _apply_result(job_id: int, result: dict[str, Any]) -> list[int]:
+def _apply_result(job: Job, instance: Instance, result: dict[str, Any]) -> list[int]:
+    """Apply the result to the rows read before the handler ran; if another writer moved the
+    instance meanwhile (its lock_version), read both again and apply it to what is there."""
     for attempt in range(CONFLICT_RETRIES):
+        if attempt:
+            found = _load(job.id)
+            if found is None:
+                return []
+            job, instance = found
         try:
-            return _complete(job_id, result)
+            return _complete(job, instance, result)
         except Conflict:
             if attempt == CONFLICT_RETRIES - 1:
                 raise
     return []
 
 
-def _complete(job_id: int, result: dict[str, Any]) -> list[int]:
+def _complete(job: Job, instance: Instance, result: dict[str, Any]) -> list[int]:
     """Apply a job's result to its instance; the ids of the jobs the step created (not yet
     enqueued: the caller runs or enqueues them)."""
-    job = db.session.get(Job, job_id, populate_existing=True)
-    if job is None or job.status != JobStatus.PENDING:
+    if job.status != JobStatus.PENDING:
+        db.session.rollback()
         return []
-    step = _open(job.instance_id)
+    step = _restore(instance)
     task = step.workflow.get_task_from_id(UUID(job.task_id))
     job.attempts += 1
     job.finished_at = now()

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 from flask import current_app
+
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """This thread's HTTP session: its connections to the platform are kept between pushes."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
 
 
 class NationalError(Exception):
@@ -18,7 +29,7 @@ class NationalClient:
     base_url: str
     token: str | None = None
     timeout: float = 10.0
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(default_factory=_session)
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}

@@ -133,3 +133,39 @@ def test_kept_workflows_are_bounded_taken_once_and_can_be_turned_off() -> None:
     off = WarmWorkflows(0)
     off.keep(1, 10, b"s", "wf")
     assert off.take(1, 10, b"s") is None
+
+
+def test_a_result_meets_an_instance_moved_meanwhile_and_is_applied_to_the_new_state(
+        app: Flask) -> None:
+    deploy("chain.bpmn")
+    echo = engine.catalog().operations["test.echo"]
+    moved = []
+
+    def another_writer_moves_the_instance(params: dict, context: dict) -> dict | None:
+        if params["step"] == "Task_First" and not moved:
+            with app.app_context():  # another process writes the instance meanwhile
+                row = db.session.get(Instance, context["instance_id"])
+                assert row is not None
+                raw = json.loads(zlib.decompress(row.state))
+                raw["data"] = {**raw.get("data", {}), "marker": "moved"}
+                row.state = zlib.compress(json.dumps(raw, ensure_ascii=False).encode(), 1)
+                db.session.commit()
+                moved.append(row.lock_version)
+        return echo(params, context)
+
+    engine.catalog().operations["test.echo"] = another_writer_moves_the_instance
+    try:
+        inst = engine.start("chain", business_key="CHAIN-3")
+        work(app)
+    finally:
+        engine.catalog().operations["test.echo"] = echo
+    db.session.expire_all()
+    done = db.session.get(Instance, inst.id)
+    assert done is not None and done.status == "completed"
+    assert state.data_of(done.state)["marker"] == "moved"  # the other write is kept
+    first = db.session.scalars(sa.select(Job).filter_by(
+        instance_id=inst.id, element_id="Task_First")).one()
+    assert (first.status, first.attempts) == ("done", 1)  # applied again, not run again
+    assert [c["params"]["step"] for c in CALLS.seen].count("Task_First") == 1
+    assert [el for kind, el in _events(inst.id) if kind == "job_succeeded"].count(
+        "Task_First") == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from handlers.national.client import NationalClient, NationalError
@@ -49,6 +51,12 @@ def test_a_slow_platform_times_out_clearly(sim: Simulator) -> None:
     sim.state.delay_seconds = 1.0
     with pytest.raises(NationalError, match="无法访问"):
         client(sim, timeout=0.2).push("k-3", "stage", PROJECT, {})
+    # the platform still takes the slow request: that is why pushes carry idempotency keys;
+    # waited for here so that it does not land in the next test's simulator state
+    deadline = time.monotonic() + 5
+    while "k-3" not in sim.state.pushes:
+        assert time.monotonic() < deadline, "the slow request never completed"
+        time.sleep(0.05)
 
 
 def test_an_unreachable_platform_is_a_clear_error() -> None:
