@@ -54,13 +54,18 @@ def run_service_job(job_id: int) -> str:
     """rq entry point: run the handler of a deferred service task and apply its result; then
     run the job that step created, if it created exactly one (see CHAIN_LIMIT)."""
     outcome, following = _run(job_id)
+    _chain(following)
+    return outcome
+
+
+def _chain(following: list[int]) -> None:
+    """Run the job a step created when it is the only one, and so on; enqueue the rest."""
     for _ in range(CHAIN_LIMIT):
         if len(following) != 1:
             break
         _, following = _run(following[0])
     for next_id in following:
         queue.enqueue(RUN_JOB, next_id)
-    return outcome
 
 
 def _load(job_id: int) -> tuple[Job, Instance] | None:
@@ -175,9 +180,10 @@ def _record_failure(job_id: int, exc: BaseException) -> None:
 
 
 def run_timer(timer_id: str) -> str:
-    """rq entry point: fire a due timer; a timer whose step fails becomes an incident."""
+    """rq entry point: fire a due timer (then run the job its step created, as a service job's
+    pass does); a timer whose step fails becomes an incident."""
     try:
-        return "fired" if fire_timer(timer_id) else "skipped"
+        following = fire_timer(timer_id, enqueue=False)
     except Conflict:
         db.session.rollback()
         db.session.execute(sa.update(Timer).filter_by(id=timer_id).values(enqueued_at=None))
@@ -194,6 +200,10 @@ def run_timer(timer_id: str) -> str:
         open_incident(instance, timer.element_id, _describe(exc), 1)
         db.session.commit()
         return "failed"
+    if following is None:
+        return "skipped"
+    _chain(following)
+    return "fired"
 
 
 def tick(limit: int = 500) -> dict[str, int]:

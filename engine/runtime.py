@@ -267,22 +267,23 @@ def correlate(name: str, correlation_key: str | None, payload: dict[str, Any] | 
     return delivered
 
 
-def fire_timer(timer_id: str) -> bool:
-    """Fire a due timer; False if it is gone, not due yet, or its instance is paused."""
+def fire_timer(timer_id: str, enqueue: bool = True) -> list[int] | None:
+    """Fire a due timer: the ids of the jobs its step created (enqueued unless ``enqueue`` is
+    False: the caller runs them); None if it is gone, not due yet, or its instance is paused."""
     timer = db.session.get(Timer, timer_id, populate_existing=True)
     if timer is None or timer.status != WaitStatus.OPEN or timer.due_at > now():
-        return False
+        return None
     step = _open(timer.instance_id)
     if step.instance.status not in ACTIVE:
         db.session.rollback()
-        return False
+        return None
     waiting = step.before.get(key(TIMER, timer_id))
     if waiting is not None:
         expire_timer(waiting.task)
     _guarded(_advance, step.workflow, step.workflow.refresh_timers)
     step.record("timer_fired", element_id=timer.element_id)
-    _commit(step)
-    return True
+    _commit(step, enqueue=enqueue)
+    return step.created_jobs
 
 
 def open_incident(instance: Instance, element_id: str, error: str, attempts: int,

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import json
 import zlib
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 import engine
-from engine import state
+from engine import clock, state
 from engine.db import db
+from engine.jobs import tick
 from engine.models import Event, Instance, Job, UserTask, WaitStatus
 from engine.warm import WarmWorkflows, warm
 from engine.worker import make_worker
@@ -54,6 +56,27 @@ def test_consecutive_service_tasks_run_in_one_worker_pass(app: Flask) -> None:
     data = state.data_of(done.state)
     assert data["first"] == {"echo": {"step": "Task_First"}}
     assert data["left"] == {"echo": {"step": "Task_Left"}}
+
+
+def test_the_job_after_a_timer_runs_in_the_timer_s_pass(app: Flask) -> None:
+    first = CHAIN[CHAIN.index('<bpmn:serviceTask id="Task_First"'):]
+    first = first[:first.index("</bpmn:serviceTask>") + len("</bpmn:serviceTask>")]
+    timer = ('<bpmn:intermediateCatchEvent id="Task_First" name="等待">'
+             "<bpmn:incoming>Flow_1</bpmn:incoming><bpmn:outgoing>Flow_2</bpmn:outgoing>"
+             '<bpmn:timerEventDefinition id="Timer_First">'
+             '<bpmn:timeDuration>"PT1H"</bpmn:timeDuration>'
+             "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>")
+    engine.deploy([("chain.bpmn", CHAIN.replace(first, timer).encode())], engine.catalog())
+    inst = engine.start("chain", business_key="CHAIN-T")
+    clock.travel(timedelta(hours=2))
+    assert tick()["timers"] == 1
+    work(app)
+    db.session.expire_all()
+    assert db.session.get(Instance, inst.id).status == "completed"  # type: ignore[union-attr]
+    # the timer's pass ran Task_Second; its two branches went to the queue
+    assert engine.queue.queues().queue.finished_job_registry.count == 3
+    assert [kind for kind, _ in _events(inst.id)][:3] == [
+        "instance_started", "timer_fired", "job_succeeded"]
 
 
 def test_a_failing_link_stops_the_chain_and_is_retried_on_its_own(app: Flask) -> None:

@@ -42,8 +42,9 @@ def _worker_env(app: Flask, national: Simulator) -> dict[str, str]:
 
 
 def _published_and_due(app: Flask) -> object:
-    """An intake application whose publicity has just ended: its close is next on the queue,
-    and the push runs after it in the same worker pass (engine.jobs.CHAIN_LIMIT).
+    """An intake application whose publicity has just ended: its timer is on the queue, and
+    the worker that takes it closes the publicity and pushes in the same pass
+    (engine.jobs.CHAIN_LIMIT).
 
     Real time, not travelled: worker processes of their own read the wall clock."""
     deploy_processes()
@@ -57,7 +58,6 @@ def _published_and_due(app: Flask) -> object:
         app.config["CQPI_PUBLICITY"] = "5"
     time.sleep(1.1)
     assert tick()["timers"] == 1
-    make_worker(app).work(burst=True, max_jobs=1, logging_level="WARNING")  # the timer
     return application
 
 
@@ -101,7 +101,7 @@ def test_a_worker_killed_mid_push_pushes_exactly_once(
 def test_redis_losing_the_queue_loses_no_work(
         app: Flask, national: Simulator) -> None:
     application = _published_and_due(app)
-    empty_queue()  # Redis restarted empty: the push job is gone from the queue
+    empty_queue()  # Redis restarted empty: the timer's job (close, then push) is gone
     make_worker(app).work(burst=True, logging_level="WARNING")
     assert national.state.pushes == {}
     clock.travel(timedelta(minutes=10))
