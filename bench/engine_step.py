@@ -26,12 +26,16 @@ def catalog() -> engine.Catalog:
     return cat
 
 
-def _timed(fn: Callable[[], Any], n: int, progress: Callable[[int], None]) -> list[float]:
-    samples = []
+def _timed(fns: tuple[Callable[[], Any], ...], n: int,
+           progress: Callable[[int], None]) -> list[list[float]]:
+    """Milliseconds of each of ``fns``, called in turn ``n`` times: the floor and the step
+    interleaved see the same machine (a busy neighbour slows both, not one)."""
+    samples: list[list[float]] = [[] for _ in fns]
     for i in range(n):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
+        for fn, out in zip(fns, samples, strict=True):
+            t0 = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t0) * 1000)
         progress(i + 1)
     return samples
 
@@ -71,8 +75,8 @@ def run(app: Flask, n: int, progress: Callable[[str, int, int], None]) -> dict[s
         def step() -> None:
             engine.complete_task(next(steps), {"decision": "approve"}, actor="bench")
 
-        floor_ms = _timed(floor, n, lambda i: progress("floor", i, n))
-        step_ms = _timed(step, n, lambda i: progress("step", i, n))
+        floor_ms, step_ms = _timed((floor, step), n,
+                                   lambda i: progress("floor and step, in turn", i, n))
     floor_s, step_s = summary(floor_ms), summary(step_ms)
     ratio = round(step_s["p50_ms"] / floor_s["p50_ms"], 2)
     return {"floor": floor_s, "step": step_s, "ratio_p50": ratio, "budget_ratio": BUDGET_RATIO,

@@ -66,7 +66,7 @@ class Sizes:
     timeout_s: float  # for every application to be approved once all are submitted
 
 
-SIZES = {False: Sizes(400, 16, 4, 4, 4, 600), True: Sizes(20, 4, 2, 2, 2, 120)}
+SIZES = {False: Sizes(400, 16, 2, 4, 2, 600), True: Sizes(20, 4, 2, 2, 2, 120)}
 
 
 def run(tmp: Path, progress: Progress, quick: bool = False) -> dict[str, Any]:

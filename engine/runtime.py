@@ -10,6 +10,7 @@ Jobs created by a step are enqueued only after its commit.
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -28,7 +29,19 @@ from .definitions import latest, specs_of
 from .errors import Conflict, EngineError, ExpressionError, InvalidState, NotFound
 from .models import Incident, Instance, InstanceStatus, MessageWait, Timer, UserTask, WaitStatus
 from .specs import Workflow
-from .waits import JOB, MESSAGE, TIMER, USER, Settings, Wait, apply, expire_timer, key, snapshot
+from .waits import (
+    JOB,
+    MESSAGE,
+    TIMER,
+    USER,
+    Settings,
+    Wait,
+    apply,
+    expire_timer,
+    key,
+    snapshot,
+    timers_passed,
+)
 from .warm import warm
 
 ACTIVE = (InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.ERROR)
@@ -51,6 +64,8 @@ class _Step:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     created_jobs: list[int] = field(default_factory=list)
     """Ids of the jobs the step created, once it is committed."""
+    started: float = field(default_factory=time.time)
+    """When the step began (SpiffWorkflow's clock: tasks that changed since changed in it)."""
 
     def record(self, kind: str, **details: Any) -> None:
         """Add a history event, written with the step (once the instance has an id)."""
@@ -115,6 +130,9 @@ def _commit(step: _Step, status: str | None = None, enqueue: bool = True) -> Ins
     """Write the step: state, wait rows, status; then enqueue the jobs it created (unless the
     caller runs them itself: ``enqueue=False``, their ids in ``step.created_jobs``)."""
     after = snapshot(step.workflow)
+    for task in timers_passed(step.workflow, step.started, step.before):
+        step.record("timer_fired", element_id=task.task_spec.bpmn_id,
+                    data={"within_step": True})
     inst = step.instance
     inst.state = state.dump(step.workflow)
     inst.status = status or _status(step, after)

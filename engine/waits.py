@@ -55,6 +55,39 @@ def snapshot(workflow: Any) -> dict[str, Wait]:
     return found
 
 
+def timers_passed(workflow: Any, since: float, before: dict[str, Wait]) -> list[Any]:
+    """Timer events a step reached and passed without waiting (their time was up before the
+    step ended: a short timer under load): they never had a row, the history notes them."""
+    if not _has_timers(workflow):
+        return []
+    passed = []
+    for task in workflow.get_tasks(state=TaskState.COMPLETED):
+        if task.last_state_change < since or key(TIMER, str(task.id)) in before:
+            continue
+        if _is_timer(task.task_spec):
+            passed.append(task)
+    return passed
+
+
+def _is_timer(spec: Any) -> bool:
+    event = getattr(spec, "event_definition", None)
+    events = event.event_definitions if isinstance(event, MultipleEventDefinition) else [event]
+    return any(isinstance(e, TimerEventDefinition) for e in events)
+
+
+def _has_timers(workflow: Any) -> bool:
+    """Whether any diagram of the workflow has a timer event (read once per spec object)."""
+    specs = [workflow.spec, *workflow.subprocess_specs.values()]
+    found = False
+    for spec in specs:
+        cached = getattr(spec, "_cqpi_has_timers", None)
+        if cached is None:
+            cached = any(_is_timer(ts) for ts in spec.task_specs.values())
+            spec._cqpi_has_timers = cached
+        found = found or cached
+    return found
+
+
 def key(kind: str, task_id: str) -> str:
     """The snapshot key of a user task, job or timer."""
     return f"{kind}:{task_id}"
@@ -71,7 +104,7 @@ def _waits(task: Any) -> list[Wait]:
     event = getattr(spec, "event_definition", None)
     events = event.event_definitions if isinstance(event, MultipleEventDefinition) else [event]
     waits = [Wait(MESSAGE, task, e) for e in events if isinstance(e, MessageEventDefinition)]
-    if any(isinstance(e, TimerEventDefinition) for e in events):
+    if _is_timer(spec):
         waits.append(Wait(TIMER, task))
     return waits
 

@@ -223,3 +223,28 @@ def test_a_bad_due_duration_is_refused_at_validation(app: Flask) -> None:
     bad = SCOPED.replace('value="P5D"', 'value="five days"')
     with pytest.raises(engine.DefinitionInvalid, match="dueIn"):
         engine.deploy([("flow.bpmn", bad.encode())], engine.catalog())
+
+
+def test_a_timer_whose_time_is_up_within_its_step_is_in_the_history(app: Flask) -> None:
+    short = (BPMN / "timer.bpmn").read_text().replace('"PT1S"', '"PT0S"')
+    engine.deploy([("timer.bpmn", short.encode())], engine.catalog())
+    inst = engine.start("timer", business_key="T-0")
+    assert fresh(Instance, inst.id).status == "completed"  # never waited: no timer row
+    assert db.session.scalars(sa.select(Timer).filter_by(instance_id=inst.id)).all() == []
+    events = db.session.scalars(sa.select(Event).filter_by(instance_id=inst.id)
+                                .order_by(Event.id)).all()
+    assert [(e.kind, e.element_id) for e in events] == [
+        ("instance_started", None), ("timer_fired", "Event_Due"), ("instance_completed", None)]
+    assert events[1].data == {"within_step": True}
+
+
+def test_a_timer_fired_by_the_tick_is_recorded_once(app: Flask) -> None:
+    deploy("timer.bpmn")
+    inst = engine.start("timer", business_key="T-1")
+    time.sleep(1.1)
+    wait_for(lambda: tick()["timers"] == 1, seconds=5)
+    work(app)
+    assert fresh(Instance, inst.id).status == "completed"
+    kinds = [e.kind for e in db.session.scalars(
+        sa.select(Event).filter_by(instance_id=inst.id).order_by(Event.id))]
+    assert kinds == ["instance_started", "timer_fired", "instance_completed"]
