@@ -51,11 +51,10 @@ def apply_entry(params: dict[str, Any], context: dict[str, Any]) -> dict[str, An
     if application.status != AppStatus.APPROVED:
         source = Source.BACKFILL if application.kind == Kind.BACKFILL else Source.BUSINESS
         for stage, payload in application.data.items():
-            record = record_stage(application.project_id, stage, payload, source=source,
-                                  changed_by=f"application-{application.id}",
-                                  reason="入库" if application.kind == Kind.INTAKE else "补录",
-                                  application_id=application.id)
-            record.grade = params.get("grade", "D")
+            record_stage(application.project_id, stage, payload, source=source,
+                         changed_by=f"application-{application.id}",
+                         reason="入库" if application.kind == Kind.INTAKE else "补录",
+                         application_id=application.id, grade=params.get("grade", "D"))
         project = application.project
         project.on_national_platform = True
         project.national_id = project.national_id or params.get("national_id")

@@ -330,17 +330,22 @@ def withdraw(application_id: int, user: User) -> Application:
 
 def record_stage(project_id: int, stage: str, payload: dict[str, Any], *, source: str,
                  changed_by: str, reason: str | None = None, application_id: int | None = None,
-                 contract_key: str = "") -> StageRecord:
-    """Write a new version of a stage record (in the caller's transaction)."""
+                 contract_key: str = "", grade: str | None = None) -> StageRecord:
+    """Write a new version of a stage record (in the caller's transaction); ``grade``, when
+    given, is the record's grade from this version on."""
     record = db.session.scalar(sa.select(StageRecord).filter_by(
         project_id=project_id, stage=stage, contract_key=contract_key))
-    if record is None:
+    if record is None:  # inserted with its first version's number and grade: one write
         record = StageRecord(project_id=project_id, stage=stage, contract_key=contract_key,
-                             source=source, from_permit_system=source == Source.EXCHANGE)
+                             source=source, from_permit_system=source == Source.EXCHANGE,
+                             version=1, grade=grade, updated_at=now())
         db.session.add(record)
         db.session.flush()
-    record.version += 1
-    record.updated_at = now()
+    else:
+        record.version += 1
+        record.updated_at = now()
+        if grade is not None:
+            record.grade = grade
     db.session.add(StageVersion(record_id=record.id, version=record.version, payload=payload,
                                 changed_by=changed_by, reason=reason,
                                 application_id=application_id))
