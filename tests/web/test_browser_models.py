@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from lxml import etree
 
 from engine.db import db
 from engine.models import Definition, Instance
@@ -121,3 +122,60 @@ def _modeler_marks_a_wrong_form_key(page: Any, site: str, shot: Shots) -> None:
     marked = page.locator("g.djs-element[data-element-id='Task_DistrictReview']")
     assert "cqpi-problem" in (marked.get_attribute("class") or "")
     shot(page, "modeler-problem")
+
+
+def test_the_modeler_edits_a_timer_and_a_message_and_deploys_them(
+        app: Flask, site: str, request: pytest.FixtureRequest) -> None:
+    shot = Shots(request.node.name)
+    v1 = db.session.scalar(sa.select(Definition).filter_by(key="publicity_and_push", version=1))
+    assert v1 is not None
+    with browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+        page.set_default_timeout(15000)
+        sign_in(page, site, "fenxi", demo.PASSWORD)
+        page.goto(f"{site}/models/edit?definition={v1.id}")
+        page.wait_for_selector("#modeler[data-ready=true]")
+        select = """id => { const m = window.cqpiModeler;
+                           m.get('selection').select(m.get('elementRegistry').get(id)); }"""
+        page.evaluate(select, "Event_PublicityEnded")
+        assert page.inner_text("#properties h3").startswith("中间捕获事件")
+        assert page.input_value("#p-timer-kind") == "timeDate"
+        assert page.input_value("#p-timer") == "publicity_closes_at"
+        page.select_option("#p-timer-kind", "timeDuration")
+        page.fill("#p-timer", '"PT2H" +')  # not an expression: marked on the event
+        page.click("#p-apply")
+        page.click("#validate")
+        page.wait_for_selector("#check .problems")
+        marked = page.locator("g.djs-element[data-element-id='Event_PublicityEnded']")
+        assert "cqpi-problem" in (marked.get_attribute("class") or "")
+        shot(page, "timer-problem")
+        page.evaluate(select, "Event_PublicityEnded")
+        page.fill("#p-timer", '"PT2H"')
+        page.click("#p-apply")
+
+        page.evaluate(select, "Event_ObjectionRaised")
+        assert page.input_value("#p-message") == "objection"
+        page.fill("#p-message", "objection_v2")
+        page.click("#p-apply")
+        page.click("#validate")
+        page.wait_for_selector("#valid")
+        shot(page, "timer-and-message-edited")
+        page.click("#deploy")
+        page.wait_for_selector("text=已部署：publicity_and_push v2")
+        page.close()
+    _deployed_timer_and_message()
+
+
+def _deployed_timer_and_message() -> None:
+    """Version 2 waits two hours (a duration, the date gone) and catches objection_v2."""
+    v2 = db.session.scalar(sa.select(Definition).filter_by(key="publicity_and_push", version=2))
+    assert v2 is not None
+    root = etree.fromstring(v2.bpmn)
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    [timer] = root.xpath("//bpmn:intermediateCatchEvent[@id='Event_PublicityEnded']"
+                         "/bpmn:timerEventDefinition", namespaces=ns)
+    assert [etree.QName(c).localname for c in timer] == ["timeDuration"]
+    assert timer[0].text == '"PT2H"'
+    [ref] = root.xpath("//bpmn:intermediateCatchEvent[@id='Event_ObjectionRaised']"
+                       "/bpmn:messageEventDefinition/@messageRef", namespaces=ns)
+    assert root.xpath(f"//bpmn:message[@id='{ref}']/@name", namespaces=ns) == ["objection_v2"]

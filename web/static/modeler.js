@@ -74,6 +74,64 @@
     modeling.updateProperties(element, { extensionElements: ext });
   }
 
+  var KINDS = {
+    "bpmn:UserTask": "用户任务", "bpmn:ServiceTask": "服务任务", "bpmn:ScriptTask": "脚本任务",
+    "bpmn:CallActivity": "调用活动", "bpmn:SubProcess": "子流程", "bpmn:SequenceFlow": "顺序流",
+    "bpmn:ExclusiveGateway": "排他网关", "bpmn:ParallelGateway": "并行网关",
+    "bpmn:InclusiveGateway": "包容网关", "bpmn:EventBasedGateway": "事件网关",
+    "bpmn:StartEvent": "开始事件", "bpmn:EndEvent": "结束事件",
+    "bpmn:IntermediateCatchEvent": "中间捕获事件", "bpmn:IntermediateThrowEvent": "中间抛出事件",
+    "bpmn:BoundaryEvent": "边界事件", "bpmn:Lane": "泳道", "bpmn:Participant": "参与者",
+    "bpmn:Task": "任务", "bpmn:TextAnnotation": "注释"
+  };
+
+  function eventDefinition(bo, type) {
+    return (bo.eventDefinitions || []).filter(function (d) { return d.$type === type; })[0];
+  }
+
+  var TIMER_KINDS = [
+    ["timeDuration", "等待一段时长（如 \"PT1H\"）"],
+    ["timeDate", "到某一时刻（如 publicity_closes_at）"],
+    ["timeCycle", "按周期（如 \"R3/PT1H\"）"]
+  ];
+
+  function timerFields(timer) {
+    var kind = TIMER_KINDS.filter(function (k) { return timer[k[0]]; })[0] || TIMER_KINDS[0];
+    var current = timer[kind[0]] ? timer[kind[0]].body : "";
+    return "<div class=\"field\"><label for=\"p-timer-kind\">定时方式</label><select id=\"p-timer-kind\">" +
+      TIMER_KINDS.map(function (k) {
+        return "<option value=\"" + k[0] + "\"" + (k === kind ? " selected" : "") + ">" + escape(k[1]) + "</option>";
+      }).join("") + "</select></div>" + field("定时表达式（字符串加引号；也可写变量名）", "p-timer", current);
+  }
+
+  function messages() {
+    return (modeler.getDefinitions().get("rootElements") || []).filter(function (e) {
+      return e.$type === "bpmn:Message";
+    });
+  }
+
+  function messageFields(definition) {
+    var current = definition.messageRef ? definition.messageRef.name || "" : "";
+    return "<div class=\"field\"><label for=\"p-message\">消息名称（按业务键送达）</label>" +
+      "<input id=\"p-message\" list=\"p-messages\" value=\"" + escape(current) + "\">" +
+      "<datalist id=\"p-messages\">" + messages().map(function (m) {
+        return "<option value=\"" + escape(m.name || "") + "\">";
+      }).join("") + "</datalist></div>";
+  }
+
+  function messageNamed(name) {
+    if (!name) { return undefined; }
+    var hit = messages().filter(function (m) { return m.name === name; })[0];
+    if (hit) { return hit; }
+    var definitions = modeler.getDefinitions();
+    var created = moddle.create("bpmn:Message", {
+      id: "Message_" + Math.random().toString(36).slice(2, 10), name: name
+    });
+    created.$parent = definitions;
+    definitions.get("rootElements").push(created);
+    return created;
+  }
+
   function field(label, id, value, kind, choices) {
     var control;
     if (choices) {
@@ -95,7 +153,7 @@
       return;
     }
     var bo = element.businessObject, type = element.type, html = [];
-    html.push("<h3>" + escape(type.replace("bpmn:", "")) + " <small>" + escape(element.id) + "</small></h3>");
+    html.push("<h3>" + escape(KINDS[type] || type.replace("bpmn:", "")) + " <small>" + escape(element.id) + "</small></h3>");
     (problems[element.id] || []).forEach(function (p) { html.push("<p class=\"error\">" + escape(p) + "</p>"); });
     html.push(field(type === "bpmn:Lane" ? "泳道名称（候选组）" : "名称", "p-name", bo.name || "", "text",
       type === "bpmn:Lane" ? null : null));
@@ -117,6 +175,10 @@
             "<td><input aria-label=\"参数值 " + (i + 1) + "\" class=\"param-value\" value=\"" + escape(p.value) + "\"></td></tr>";
         }).join("") + "</tbody></table>");
     }
+    var timer = eventDefinition(bo, "bpmn:TimerEventDefinition");
+    if (timer) { html.push(timerFields(timer)); }
+    var message = eventDefinition(bo, "bpmn:MessageEventDefinition");
+    if (message) { html.push(messageFields(message)); }
     if (type === "bpmn:SequenceFlow") {
       var cond = bo.conditionExpression ? bo.conditionExpression.body : "";
       html.push(field("分支条件（表达式；默认分支留空）", "p-condition", cond, "textarea"));
@@ -143,6 +205,16 @@
         return { id: tr.querySelector(".param-id").value.trim(), value: tr.querySelector(".param-value").value.trim() };
       });
       setOperator(element, value("p-operator"), rows);
+    }
+    var timer = eventDefinition(element.businessObject, "bpmn:TimerEventDefinition");
+    if (timer) {
+      var expression = value("p-timer"), change = { timeDuration: undefined, timeDate: undefined, timeCycle: undefined };
+      if (expression) { change[value("p-timer-kind")] = moddle.create("bpmn:FormalExpression", { body: expression }); }
+      modeling.updateModdleProperties(element, timer, change);
+    }
+    var message = eventDefinition(element.businessObject, "bpmn:MessageEventDefinition");
+    if (message) {
+      modeling.updateModdleProperties(element, message, { messageRef: messageNamed(value("p-message")) });
     }
     if (element.type === "bpmn:SequenceFlow") {
       var text = value("p-condition");
