@@ -110,18 +110,27 @@ def _modeler_marks_a_wrong_form_key(page: Any, site: str, shot: Shots) -> None:
     page.wait_for_selector("#modeler[data-ready=true]")
     page.click("#validate")
     page.wait_for_selector("#valid")  # bpmn-js keeps every extension the engine reads
-    page.evaluate("""() => {
-        const m = window.cqpiModeler;
-        m.get('selection').select(m.get('elementRegistry').get('Task_DistrictReview'));
-    }""")
+    _select(page, "Task_DistrictReview")
     page.select_option("#p-formKey", index=0)  # （无）: no form
     page.fill("#p-dueIn", "三天")
     page.click("#p-apply")
+    _expect_marked(page, "Task_DistrictReview")
+    shot(page, "modeler-problem")
+
+
+def _select(page: Any, element_id: str) -> None:
+    """Select a diagram element in the modeler (its properties open in the panel)."""
+    page.evaluate("""id => { const m = window.cqpiModeler;
+                             m.get('selection').select(m.get('elementRegistry').get(id)); }""",
+                  element_id)
+
+
+def _expect_marked(page: Any, element_id: str) -> None:
+    """Validate; the element is marked with a problem."""
     page.click("#validate")
     page.wait_for_selector("#check .problems")
-    marked = page.locator("g.djs-element[data-element-id='Task_DistrictReview']")
+    marked = page.locator(f"g.djs-element[data-element-id='{element_id}']")
     assert "cqpi-problem" in (marked.get_attribute("class") or "")
-    shot(page, "modeler-problem")
 
 
 def test_the_modeler_edits_a_timer_and_a_message_and_deploys_them(
@@ -135,25 +144,20 @@ def test_the_modeler_edits_a_timer_and_a_message_and_deploys_them(
         sign_in(page, site, "fenxi", demo.PASSWORD)
         page.goto(f"{site}/models/edit?definition={v1.id}")
         page.wait_for_selector("#modeler[data-ready=true]")
-        select = """id => { const m = window.cqpiModeler;
-                           m.get('selection').select(m.get('elementRegistry').get(id)); }"""
-        page.evaluate(select, "Event_PublicityEnded")
+        _select(page, "Event_PublicityEnded")
         assert page.inner_text("#properties h3").startswith("中间捕获事件")
         assert page.input_value("#p-timer-kind") == "timeDate"
         assert page.input_value("#p-timer") == "publicity_closes_at"
         page.select_option("#p-timer-kind", "timeDuration")
         page.fill("#p-timer", '"PT2H" +')  # not an expression: marked on the event
         page.click("#p-apply")
-        page.click("#validate")
-        page.wait_for_selector("#check .problems")
-        marked = page.locator("g.djs-element[data-element-id='Event_PublicityEnded']")
-        assert "cqpi-problem" in (marked.get_attribute("class") or "")
+        _expect_marked(page, "Event_PublicityEnded")
         shot(page, "timer-problem")
-        page.evaluate(select, "Event_PublicityEnded")
+        _select(page, "Event_PublicityEnded")
         page.fill("#p-timer", '"PT2H"')
         page.click("#p-apply")
 
-        page.evaluate(select, "Event_ObjectionRaised")
+        _select(page, "Event_ObjectionRaised")
         assert page.input_value("#p-message") == "objection"
         page.fill("#p-message", "objection_v2")
         page.click("#p-apply")
