@@ -1,8 +1,9 @@
-"""What diagrams may name: service operations (handlers) and user-task form keys.
+"""What diagrams may name: service operations (handlers), user-task form keys and the
+messages the application delivers.
 
 The engine knows only names; the app fills the catalog at start-up (handlers register
-their operations, forms their keys), and validation refuses a diagram that names anything
-the catalog lacks.
+their operations, forms their keys, the web the messages it correlates), and validation
+refuses a diagram that names anything the catalog lacks.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ Handler = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any] | None]
 class Catalog:
     operations: dict[str, Handler] = field(default_factory=dict)
     form_keys: set[str] = field(default_factory=set)
+    messages: set[str] = field(default_factory=set)
+    """Names of the messages something delivers (``engine.correlate``): a catch event waiting
+    for any other name would wait for ever."""
     periodic: list[Callable[[], object]] = field(default_factory=list)
     """Functions the scheduler tick calls every time (each decides whether work is due)."""
     task_listeners: list[Callable[[list[Any]], object]] = field(default_factory=list)
@@ -31,6 +35,9 @@ class Catalog:
 
     def add_form_keys(self, keys: Iterable[str]) -> None:
         self.form_keys.update(keys)
+
+    def add_messages(self, names: Iterable[str]) -> None:
+        self.messages.update(names)
 
     def handler(self, name: str) -> Handler:
         try:

@@ -183,6 +183,26 @@ def _check_catalog(name: str, root: Any, catalog: Catalog) -> Iterable[Problem]:
             yield _problem(name, task, f"未知的表单“{keys[0]}”")
 
 
+def _check_messages(name: str, root: Any, catalog: Catalog) -> Iterable[Problem]:
+    """A catch event must wait for a message that something delivers."""
+    names = {m.get("id"): m.get("name") or m.get("id") for m in _xp(root, "//bpmn:message")}
+    refs = "//bpmn:messageEventDefinition/@messageRef | //bpmn:receiveTask/@messageRef"
+    for ref in _xp(root, refs):
+        owner = ref.getparent()
+        if etree.QName(owner).localname == "messageEventDefinition" and _is_thrown(owner):
+            continue
+        message = names.get(str(ref), str(ref))
+        if message not in catalog.messages:
+            known = "、".join(sorted(catalog.messages)) or "无"
+            yield _problem(name, _element_of(owner), f"未知的消息“{message}”：没有任何功能会"
+                                                     f"送达它（系统送达的消息: {known}）")
+
+
+def _is_thrown(definition: Any) -> bool:
+    return etree.QName(definition.getparent()).localname in (
+        "intermediateThrowEvent", "endEvent")
+
+
 def _is_duration(text: str) -> bool:
     try:
         TimerEventDefinition.parse_iso_duration(text)
@@ -194,7 +214,8 @@ def _is_duration(text: str) -> bool:
 def check_semantics(name: str, root: Any, catalog: Catalog) -> list[Problem]:
     """What the XSD allows but this engine cannot run safely."""
     problems = [*_check_ids(name, root), *_check_gateways(name, root),
-                *_check_expressions(name, root), *_check_catalog(name, root, catalog)]
+                *_check_expressions(name, root), *_check_catalog(name, root, catalog),
+                *_check_messages(name, root, catalog)]
     if not _xp(root, "//bpmn:process[@isExecutable='true']"):
         problems.append(Problem(name, None, "", "", "文件中没有可执行的流程 (isExecutable)"))
     return problems

@@ -27,7 +27,7 @@ from engine.db import db
 from engine.definitions import clear_cache
 from engine.worker import make_worker
 from handlers.national.simulator import create_simulator
-from web import create_app
+from web import create_app, workflow
 from web.database import prepare
 
 BPMN = Path(__file__).parent / "bpmn"
@@ -75,6 +75,7 @@ def test_catalog() -> engine.Catalog:
     catalog.add_operation("test.echo", _echo)
     catalog.add_operation("test.flaky", _flaky)
     catalog.add_form_keys(["test_form"])
+    catalog.add_messages([*workflow.MESSAGES, "reply"])
     return catalog
 
 

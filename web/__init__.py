@@ -14,7 +14,7 @@ import handlers
 import registry
 from engine import db as engine_db
 
-from . import api, config, health, metrics, pages
+from . import api, config, health, metrics, pages, workflow
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -30,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None,
         catalog = engine.Catalog()
         handlers.register(catalog)
         forms.register(catalog)
+        catalog.add_messages(workflow.MESSAGES)
     engine.init_app(app, catalog)
     registry.init_app(app)
     app.register_blueprint(health.bp)

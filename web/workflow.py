@@ -30,6 +30,11 @@ LANE_ROLES = {"参建单位": Role.ENTERPRISE, "区县住建主管部门": Role.
 GROUP_OF_ROLE: dict[str, str] = {str(role): group for group, role in LANE_ROLES.items()}
 """The candidate group whose tasks users of each role work."""
 
+OBJECTION, MINISTRY_REPLY = "objection", "ministry_reply"
+MESSAGES = (OBJECTION, MINISTRY_REPLY)
+"""The messages the application delivers to waiting procedures (A-3 objections, R-COR-5
+the Ministry's reply): the only names a diagram's catch events may wait for."""
+
 
 def business_key(application_id: int) -> str:
     return f"application-{application_id}"
@@ -135,7 +140,7 @@ def raise_objection(notice_id: int, raw: dict[str, Any]) -> Objection:
         db.session.rollback()
         raise
     payload = {"objection_id": objection.id, "content": objection.content}
-    engine.correlate("objection", business_key(application_id), payload, actor="public")
+    engine.correlate(OBJECTION, business_key(application_id), payload, actor="public")
     return objection
 
 
@@ -146,7 +151,7 @@ def ministry_replied(application_id: int, reply: dict[str, Any]) -> int:
         data = TASK_FORMS["ministry_reply"]().load(reply)
     except ValidationError as exc:
         raise applications.FormInvalid(exc.messages) from None  # type: ignore[arg-type]
-    return engine.correlate("ministry_reply", business_key(application_id), json_safe(data),
+    return engine.correlate(MINISTRY_REPLY, business_key(application_id), json_safe(data),
                             actor="ministry")
 
 

@@ -80,6 +80,12 @@ def test_unknown_form_key_is_named() -> None:
     assert "Task_Enter (填写申请)" in line and "未知的表单“no_such_form”" in line
 
 
+def test_a_message_nothing_delivers_is_named_on_its_catch_event() -> None:
+    [line] = problems(FLOW.replace('name="reply"', 'name="answer"'))
+    assert "Event_Reply" in line and "未知的消息“answer”" in line
+    assert "objection" in line  # the messages that are delivered are listed
+
+
 def test_reserved_ids_are_refused() -> None:
     lines = problems(LOOP.replace('"Event_End"', '"End"'))
     assert any("End (结束)" in line and "保留名" in line for line in lines)

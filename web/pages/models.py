@@ -129,9 +129,10 @@ def model_deploy() -> Any:
 @session.signed_in(*ANALYSTS)
 def model_edit() -> Any:
     definition = db.session.get(Definition, int_arg(request.args.get("definition")) or 0)
+    catalog = engine.catalog()
     return render_template("model_edit.html", definition=definition,
-                           operations=sorted(engine.catalog().operations),
-                           form_keys=sorted(engine.catalog().form_keys))
+                           operations=sorted(catalog.operations),
+                           form_keys=sorted(catalog.form_keys), messages=sorted(catalog.messages))
 
 
 @bp.post("/models/<key>/migrate")

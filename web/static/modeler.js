@@ -114,8 +114,8 @@
     var current = definition.messageRef ? definition.messageRef.name || "" : "";
     return "<div class=\"field\"><label for=\"p-message\">消息名称（按业务键送达）</label>" +
       "<input id=\"p-message\" list=\"p-messages\" value=\"" + escape(current) + "\">" +
-      "<datalist id=\"p-messages\">" + messages().map(function (m) {
-        return "<option value=\"" + escape(m.name || "") + "\">";
+      "<datalist id=\"p-messages\">" + options.messages.map(function (name) {
+        return "<option value=\"" + escape(name) + "\">";
       }).join("") + "</datalist></div>";
   }
 
@@ -130,6 +130,20 @@
     created.$parent = definitions;
     definitions.get("rootElements").push(created);
     return created;
+  }
+
+  function pruneMessages() {
+    // a message no element refers to any more (renamed away) leaves the file
+    var used = [];
+    modeler.get("elementRegistry").getAll().forEach(function (element) {
+      var bo = element.businessObject || {};
+      if (bo.messageRef) { used.push(bo.messageRef); }
+      (bo.eventDefinitions || []).forEach(function (d) { if (d.messageRef) { used.push(d.messageRef); } });
+    });
+    var roots = modeler.getDefinitions().get("rootElements");
+    messages().forEach(function (m) {
+      if (used.indexOf(m) < 0) { roots.splice(roots.indexOf(m), 1); }
+    });
   }
 
   function field(label, id, value, kind, choices) {
@@ -215,6 +229,7 @@
     var message = eventDefinition(element.businessObject, "bpmn:MessageEventDefinition");
     if (message) {
       modeling.updateModdleProperties(element, message, { messageRef: messageNamed(value("p-message")) });
+      pruneMessages();
     }
     if (element.type === "bpmn:SequenceFlow") {
       var text = value("p-condition");
