@@ -58,8 +58,10 @@ class Definition(Base):
     name: Mapped[str | None] = mapped_column(sa.String(400))
     file_name: Mapped[str] = mapped_column(sa.String(400))
     content_hash: Mapped[str] = mapped_column(sa.String(64))
-    bpmn: Mapped[bytes] = mapped_column(sa.LargeBinary)
-    spec: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # the two large columns load when read, not with every look-up of a version (each start
+    # asks for the latest one; its parsed specs are cached per process)
+    bpmn: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONType, deferred=True)
     deployed_at: Mapped[datetime] = mapped_column(default=now)
     deployed_by: Mapped[str | None] = mapped_column(sa.String(200))
 
