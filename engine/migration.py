@@ -9,7 +9,8 @@ version that has every task spec its state names, checked here before loading.
 The state also holds the *predicted* future of the old version (FUTURE, LIKELY and MAYBE
 tasks under unfinished ones): left as it is, the instance would follow the old path. Those
 predictions are dropped from the stored state before it is loaded, and SpiffWorkflow predicts
-again from the target's specs. Tasks that are ready, waiting or started keep their id, data
+again from the target's specs. A target that adds a parallel join ahead of the instance, one
+of whose branches the instance can no longer reach, is refused: it would wait there for ever. Tasks that are ready, waiting or started keep their id, data
 and internal data (a timer keeps its due time); the rows of open user tasks are re-derived
 from the target (name, lane, form, due date, scope).
 """
@@ -19,10 +20,12 @@ from __future__ import annotations
 import json
 import logging
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
 from SpiffWorkflow.util.task import TaskState
 
 from . import state
@@ -172,6 +175,7 @@ def _missing(stored: dict[str, Any], source: Specs, target: Specs) -> list[str]:
     while pending:
         workflow, old_spec, new_spec = pending.pop()
         tasks = workflow["tasks"]
+        reasons.extend(_stalled_joins(tasks, old_spec, new_spec))
         for task_id, task in tasks.items():
             name = task["task_spec"]
             reasons.append(_unrestorable(tasks, task, old_spec, new_spec))
@@ -186,6 +190,42 @@ def _missing(stored: dict[str, Any], source: Specs, target: Specs) -> list[str]:
                 old_sub = _called(source, old_spec, name) or new_sub
                 pending.append((subprocesses[task_id], old_sub, new_sub))
     return [reason for reason in reasons if reason]
+
+
+def _stalled_joins(tasks: dict[str, Any], old_spec: Any, new_spec: Any) -> list[str]:
+    """A parallel join that the target adds (or joins differently) ahead of where the
+    instance stands waits for every incoming branch: a branch the instance neither stands on
+    nor can reach from where it stands would never arrive, and the instance would wait for
+    ever. A join the instance's own version has with the same branches is left alone, and so
+    is one the instance has already reached on some branch (SpiffWorkflow counts those)."""
+    active = {task["task_spec"] for task in tasks.values() if task["state"] & UNFINISHED}
+    reach = _reachable(new_spec.task_specs[n] for n in active if n in new_spec.task_specs)
+    reasons = []
+    for join in reach:
+        if not isinstance(join, ParallelGateway) or len(join.inputs) < 2 or join.name in active:
+            continue
+        before = old_spec.task_specs.get(join.name)
+        if before is not None and {i.name for i in before.inputs} == {i.name for i in join.inputs}:
+            continue
+        label, element = _element(new_spec, join.name)
+        for branch in join.inputs:
+            if branch not in reach:
+                blabel, belement = _element(new_spec, branch.name)
+                reasons.append(f"新版本在“{label}”({element})处会合，而该实例不会经过分支"
+                               f"“{blabel}”({belement})：迁移后将在会合处永远等待")
+    return reasons
+
+
+def _reachable(starts: Iterable[Any]) -> set[Any]:
+    """The task specs reachable from ``starts`` along the diagram's flows (``starts`` too)."""
+    seen: set[Any] = set()
+    pending = list(starts)
+    while pending:
+        spec = pending.pop()
+        if spec not in seen:
+            seen.add(spec)
+            pending.extend(spec.outputs)
+    return seen
 
 
 def _unrestorable(tasks: dict[str, Any], task: dict[str, Any], old_spec: Any,

@@ -32,6 +32,52 @@ WITH_DEADLINE = (BPMN / V1).read_text().replace("""    <bpmn:endEvent id="Event_
     <bpmn:endEvent id="Event_End" """)
 
 
+_SPLIT_AND_JOIN = """
+    <bpmn:parallelGateway id="Gateway_Split" name="分头审核">
+      <bpmn:incoming>Flow_ToSplit</bpmn:incoming>
+      <bpmn:outgoing>Flow_A</bpmn:outgoing>
+      <bpmn:outgoing>Flow_B</bpmn:outgoing>
+    </bpmn:parallelGateway>
+    <bpmn:userTask id="Task_Check" name="复核">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="formKey" value="test_form"/>
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
+      <bpmn:incoming>Flow_B</bpmn:incoming>
+      <bpmn:outgoing>Flow_BJ</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:parallelGateway id="Gateway_Join" name="会合">
+      <bpmn:incoming>Flow_AJ</bpmn:incoming>
+      <bpmn:incoming>Flow_BJ</bpmn:incoming>
+      <bpmn:outgoing>Flow_ToEnd</bpmn:outgoing>
+    </bpmn:parallelGateway>
+    <bpmn:sequenceFlow id="Flow_ToSplit" sourceRef="Task_Enter" targetRef="Gateway_Split"/>
+    <bpmn:sequenceFlow id="Flow_A" sourceRef="Gateway_Split" targetRef="Task_Review"/>
+    <bpmn:sequenceFlow id="Flow_B" sourceRef="Gateway_Split" targetRef="Task_Check"/>
+    <bpmn:sequenceFlow id="Flow_AJ" sourceRef="Task_Review" targetRef="Gateway_Join"/>
+    <bpmn:sequenceFlow id="Flow_BJ" sourceRef="Task_Check" targetRef="Gateway_Join"/>
+    <bpmn:sequenceFlow id="Flow_ToEnd" sourceRef="Gateway_Join" targetRef="Event_End"/>"""
+
+
+def _parallel_review() -> str:
+    """Version 1 with the review split in two: 审核 and a new 复核 run in parallel after
+    填写申请 and meet at 会合 before the end."""
+    text = (BPMN / V1).read_text()
+    for old, new in (("<bpmn:outgoing>Flow_2<", "<bpmn:outgoing>Flow_ToSplit<"),
+                     ("<bpmn:incoming>Flow_2<", "<bpmn:incoming>Flow_A<"),
+                     ("<bpmn:outgoing>Flow_3<", "<bpmn:outgoing>Flow_AJ<"),
+                     ("<bpmn:incoming>Flow_3<", "<bpmn:incoming>Flow_ToEnd<"),
+                     ('bpmnElement="Flow_2"', 'bpmnElement="Flow_A"'),
+                     ('bpmnElement="Flow_3"', 'bpmnElement="Flow_AJ"')):
+        text = text.replace(old, new, 1)
+    for flow in ("Flow_2", "Flow_3"):  # replaced by the flows through the gateways
+        line = text[text.index(f'    <bpmn:sequenceFlow id="{flow}"'):]
+        text = text.replace(line[:line.index("\n") + 1], "", 1)
+    end = "  </bpmn:process>"
+    return text.replace(end, _SPLIT_AND_JOIN.lstrip("\n") + "\n" + end, 1)
+
+
 def version(number: int, key: str = "versioned") -> Definition:
     found = db.session.scalar(sa.select(Definition).filter_by(key=key, version=number))
     assert found is not None
@@ -241,3 +287,26 @@ def test_a_boundary_event_added_to_the_waiting_task_is_refused(app: Flask) -> No
     [timer] = db.session.scalars(sa.select(Timer).filter_by(instance_id=entering)).all()
     assert (timer.element_id, timer.status) == ("Event_Late", "open")  # armed on v2
     finish(entering, "Task_Review")
+
+
+def test_a_new_parallel_join_the_instance_could_never_complete_is_refused(app: Flask) -> None:
+    deploy(V1)
+    reviewing, entering = at_review(), at_enter()
+    engine.deploy([(V1, _parallel_review().encode())], engine.catalog())
+    assert version(2).id
+    reason = ("新版本在“会合”(Gateway_Join)处会合，而该实例不会经过分支“复核”(Task_Check)："
+              "迁移后将在会合处永远等待")
+    stored = fresh(reviewing).state
+    assert engine.migrate([reviewing, entering], version(2).id, actor="ops") == [
+        Result(reviewing, False, reason), Result(entering, True)]
+    assert fresh(reviewing).state == stored  # the refused one is untouched, ends on v1
+    finish(reviewing, "Task_Review")
+    engine.complete_task(open_task(entering).id, {}, actor="applicant")  # then the split
+    tasks = sorted(t.element_id for t in db.session.scalars(sa.select(UserTask).filter_by(
+        instance_id=entering, status=WaitStatus.OPEN)))
+    assert tasks == ["Task_Check", "Task_Review"]
+    for element in tasks:
+        [task] = db.session.scalars(sa.select(UserTask).filter_by(
+            instance_id=entering, element_id=element, status=WaitStatus.OPEN)).all()
+        engine.complete_task(task.id, {}, actor="reviewer")
+    assert fresh(entering).status == "completed"
