@@ -10,9 +10,10 @@ The state also holds the *predicted* future of the old version (FUTURE, LIKELY a
 tasks under unfinished ones): left as it is, the instance would follow the old path. Those
 predictions are dropped from the stored state before it is loaded, and SpiffWorkflow predicts
 again from the target's specs. A target that adds a parallel join ahead of the instance, one
-of whose branches the instance can no longer reach, is refused: it would wait there for ever. Tasks that are ready, waiting or started keep their id, data
-and internal data (a timer keeps its due time); the rows of open user tasks are re-derived
-from the target (name, lane, form, due date, scope).
+of whose branches the instance can no longer reach, is refused: it would wait there for ever.
+Tasks that are ready, waiting or started keep their id, data and internal data (a timer keeps
+its due time); the rows of open user tasks are re-derived from the target (name, lane, form,
+due date, scope).
 """
 
 from __future__ import annotations
