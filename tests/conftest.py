@@ -95,15 +95,25 @@ def _config(url: str, tmp: Path, redis_url: str | None) -> dict[str, Any]:
     }
 
 
-def _fresh_pg() -> str:
+def create_pg_database(name: str) -> str:
+    """A new empty PostgreSQL database ``name`` (dropped first if a killed run left it): its
+    libpq URL. Skips (or fails, with CQPI_REQUIRE_SERVICES=1) without PostgreSQL."""
     try:
         with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {name}")
     except psycopg.OperationalError as exc:
         _unavailable("PostgreSQL", exc)
-    server = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    return f"{server}/{PG_DB}"
+    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+
+
+def drop_pg_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _fresh_pg() -> str:
+    return create_pg_database(PG_DB).replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 def _redis() -> str:
@@ -162,8 +172,7 @@ def backend_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         handle.connection.srem("rq:queues", handle.queue.key)
     dispose(app)
     if request.param == "postgresql":
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        drop_pg_database(PG_DB)
 
 
 def empty_queue() -> None:

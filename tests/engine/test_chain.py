@@ -16,11 +16,12 @@ import engine
 from engine import clock, state
 from engine.db import db
 from engine.jobs import tick
-from engine.models import Event, Instance, Job, UserTask, WaitStatus
+from engine.models import Event, Instance, Job
 from engine.warm import WarmWorkflows, warm
 from engine.worker import make_worker
 from tests.conftest import BPMN, CALLS, deploy, work
 from tests.engine.test_failures import drain
+from tests.engine.test_runtime import open_tasks
 
 CHAIN = (BPMN / "chain.bpmn").read_text()
 
@@ -28,12 +29,6 @@ CHAIN = (BPMN / "chain.bpmn").read_text()
 def _events(instance_id: int) -> list[tuple[str, str | None]]:
     return [(e.kind, e.element_id) for e in db.session.scalars(
         sa.select(Event).filter_by(instance_id=instance_id).order_by(Event.id))]
-
-
-def _open_task(instance_id: int) -> UserTask:
-    db.session.expire_all()
-    return db.session.scalars(sa.select(UserTask).filter_by(
-        instance_id=instance_id, status=WaitStatus.OPEN)).one()
 
 
 def test_consecutive_service_tasks_run_in_one_worker_pass(app: Flask) -> None:
@@ -103,7 +98,8 @@ def test_the_next_step_reuses_the_workflow_its_process_stored(app: Flask) -> Non
     deploy("flow.bpmn")
     inst = engine.start("flow", business_key="W-1", data={"title": "t", "wait": "PT1H"})
     hits = warm().hits
-    engine.complete_task(_open_task(inst.id).id, {"title": "新"}, actor="a")
+    [task] = open_tasks(inst.id)
+    engine.complete_task(task.id, {"title": "新"}, actor="a")
     assert warm().hits == hits + 1
     make_worker(app).work(burst=True, logging_level="WARNING")
     db.session.expire_all()
@@ -123,7 +119,8 @@ def test_a_state_changed_by_another_writer_is_rebuilt_not_reused(app: Flask) -> 
     row.state = zlib.compress(json.dumps(raw, ensure_ascii=False).encode(), 1)
     db.session.commit()
     misses = warm().misses
-    engine.complete_task(_open_task(inst.id).id, {"title": "新"}, actor="a")
+    [task] = open_tasks(inst.id)
+    engine.complete_task(task.id, {"title": "新"}, actor="a")
     assert warm().misses == misses + 1
     db.session.expire_all()
     stored = db.session.get(Instance, inst.id)
@@ -134,7 +131,7 @@ def test_a_state_changed_by_another_writer_is_rebuilt_not_reused(app: Flask) -> 
 def test_a_failed_step_leaves_no_workflow_behind(app: Flask) -> None:
     deploy("flow.bpmn")
     inst = engine.start("flow", business_key="W-3", data={"title": "t", "wait": "PT1H"})
-    task = _open_task(inst.id)
+    [task] = open_tasks(inst.id)
     with pytest.raises(engine.StepFailed):  # the service task's parameter: 7 + "（公示）"
         engine.complete_task(task.id, {"title": 7}, actor="a")
     misses = warm().misses

@@ -16,21 +16,13 @@ from registry import demo
 from registry.models import Application, Objection
 from tests.conftest import Simulator
 from tests.forms.test_stages import VALID
-from tests.processes.helpers import deploy_processes, settle
+from tests.processes.helpers import settle
 from tests.registry.test_applications import PDF
-from tests.web.browser import Shots, browser, fill, served, sign_in, sign_out
+from tests.web.browser import Shots, browser, fill, sign_in, sign_out
 
 PASSWORD = demo.PASSWORD
 LETTERS = ("report", "commitment", "application_form", "evidence", "authenticity_letter")
 
-
-@pytest.fixture
-def site(app: Flask) -> Any:
-    deploy_processes()
-    demo.load()
-    db.session.commit()
-    with served(app) as url:
-        yield url
 
 
 def _quiet(app: Flask) -> None:

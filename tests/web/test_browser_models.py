@@ -18,8 +18,8 @@ from engine.db import db
 from engine.models import Definition, Instance
 from registry import demo
 from registry.models import Application, User
-from tests.processes.helpers import PROCESSES, REVIEW_OK, deploy_processes, open_task, settle
-from tests.web.browser import Shots, browser, served, sign_in
+from tests.processes.helpers import PROCESSES, REVIEW_OK, open_task, settle
+from tests.web.browser import Shots, browser, sign_in
 from tests.web.test_browser import _quiet
 from tests.web.test_browser_ops import _intake
 from web import workflow
@@ -28,13 +28,6 @@ INTAKE = (PROCESSES / "intake.bpmn").read_text()
 BROKEN = INTAKE.replace(' default="Flow_ToDistrict"', "", 1)
 FIXED = INTAKE.replace('name="逐项核实申报信息"', 'name="逐项核实申报信息（第二版）"', 1)
 
-
-@pytest.fixture
-def site(app: Flask) -> Any:
-    deploy_processes()
-    demo.load()
-    with served(app) as url:
-        yield url
 
 
 def _version_of(application: Application) -> int:

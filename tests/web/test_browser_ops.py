@@ -4,7 +4,6 @@ a push the national platform refuses becomes an incident that a retry clears."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -14,9 +13,9 @@ from engine.db import db
 from registry import demo
 from registry.models import Application, AuditEvent, User
 from tests.conftest import Simulator
-from tests.processes.helpers import REVIEW_OK, deploy_processes, open_task, settle
+from tests.processes.helpers import REVIEW_OK, open_task, settle
 from tests.registry.test_applications import PDF, header, hm_stages
-from tests.web.browser import Shots, browser, served, sign_in
+from tests.web.browser import Shots, browser, sign_in
 from tests.web.test_browser import _quiet
 from web import workflow
 
@@ -30,13 +29,6 @@ def _intake() -> Application:
         apps.add_attachment(opened.id, user, kind, PDF, f"{kind}.pdf")
     return workflow.submit(opened.id, user)
 
-
-@pytest.fixture
-def site(app: Flask) -> Any:
-    deploy_processes()
-    demo.load()
-    with served(app) as url:
-        yield url
 
 
 def test_ops_sees_the_waiting_task_on_the_diagram_and_retries_a_failed_push(

@@ -30,7 +30,7 @@ import redis
 import requests
 from rq import Queue, Worker
 
-from tests.conftest import PG_ADMIN, REDIS_URL, _unavailable
+from tests.conftest import REDIS_URL, _unavailable, create_pg_database, drop_pg_database
 from tests.processes.helpers import REVIEW_OK
 from tests.registry.test_applications import PDF, header, hm_stages
 from tests.web.test_cli import _free_port, wait_healthy
@@ -116,21 +116,6 @@ class Cluster:
                 proc.wait(timeout=10)
 
 
-def _create_database(name: str) -> str:
-    try:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {name}")
-    except psycopg.OperationalError as exc:
-        _unavailable("PostgreSQL", exc)
-    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-
-
-def _drop_database(name: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def _redis() -> redis.Redis:
     connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
@@ -195,7 +180,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     name = f"cqpi_scale_{os.getpid()}"
     connection = _redis()
     try:
-        database = _create_database(name)
+        database = create_pg_database(name)
     except BaseException:  # skipped (or failed) without PostgreSQL
         connection.close()
         raise
@@ -212,7 +197,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         try:
             running.stop()
         finally:
-            _drop_database(name)
+            drop_pg_database(name)
             _clean_redis(connection, queue)
             connection.close()
 
