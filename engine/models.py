@@ -30,6 +30,11 @@ class InstanceStatus(enum.StrEnum):
     TERMINATED = "terminated"
 
 
+ACTIVE_KEY = ("business_key IS NOT NULL AND "
+              "status IN ('running', 'waiting', 'error', 'suspended')")
+"""The instances that hold their business key: those that have not ended."""
+
+
 class WaitStatus(enum.StrEnum):
     OPEN = "open"
     DONE = "done"
@@ -70,7 +75,13 @@ class Instance(Base):
     """A running or finished process instance; ``lock_version`` guards concurrent writers."""
 
     __tablename__ = "engine_instance"
-    __table_args__ = (sa.Index("ix_engine_instance_status_started", "status", "started_at"),)
+    __table_args__ = (
+        sa.Index("ix_engine_instance_status_started", "status", "started_at"),
+        # one active instance per business key (one running procedure per application): of
+        # two racing starts the database lets one win
+        sa.Index("uq_engine_instance_active_key", "business_key", unique=True,
+                 postgresql_where=sa.text(ACTIVE_KEY), sqlite_where=sa.text(ACTIVE_KEY)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(sa.ForeignKey("engine_definition.id"), index=True)
