@@ -6,6 +6,8 @@ from typing import Any
 
 from marshmallow import post_load, validates_schema
 
+from registry.jurisdictions import table as jurisdictions
+
 from . import codes
 from .base import FormSchema, code, day, fail, flag, items, text
 
@@ -127,12 +129,22 @@ class Inspection(FormSchema):
 class Complaint(FormSchema):
     """A complaint or report of fraud (投诉举报) from the public board."""
 
-    project_number = text("项目编号", required=False, max_len=16)
+    project_number = text("项目编号", required=False, max_len=32)
     project_name = text("项目名称", max_len=200)
+    location_code = code("所在区县", {c: title for c, (title, _kind) in jurisdictions().items()},
+                         required=False)
     content = text("投诉举报内容", max_len=5000, multiline=True)
     name = text("投诉人姓名", required=False, max_len=50)
     contact = text("联系电话", required=False, max_len=30, pattern=r"^[0-9+\-() ]{5,30}$",
                    pattern_hint="应为电话号码")
+
+    @post_load
+    def normalise_number(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        """A number as people write it (spaces, lower case) is stored as the platform's."""
+        number = "".join((data.get("project_number") or "").split()).upper()
+        if len(number) > 16:
+            raise fail("project_number", "项目编号", "去掉空格后不能超过 16 个字符")
+        return {**data, "project_number": number or None}
 
 
 class GradeDecision(FormSchema):

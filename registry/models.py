@@ -261,6 +261,9 @@ class Complaint(Base):
     project_id: Mapped[int | None] = mapped_column(sa.ForeignKey("project.id"), index=True)
     project_number: Mapped[str | None] = mapped_column(sa.String(16))
     project_name: Mapped[str] = mapped_column(sa.String(200))
+    # the jurisdiction the complainant says the project is in: tells same-named projects apart
+    location_code: Mapped[str | None] = mapped_column(sa.String(12),
+                                                      sa.ForeignKey("jurisdiction.code"))
     content: Mapped[str] = mapped_column(sa.Text)
     name: Mapped[str | None] = mapped_column(sa.String(50))
     contact: Mapped[str | None] = mapped_column(sa.String(30))

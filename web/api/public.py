@@ -85,10 +85,15 @@ def object_to(notice_id: int) -> Any:
     TASK_FORMS["complaint"])}}})
 @blp.response(201)
 def complain() -> Any:
-    """File a complaint or report of fraud; a known project gets a key inspection (R-SUP-7)."""
+    """File a complaint or report of fraud; a known project gets a key inspection (R-SUP-7).
+
+    The project is found by its number, or by its exact name (within ``location_code`` when
+    given); ``project_id`` is the project found, or null with ``note`` saying why."""
     limit_public_posts()
     complaint = workflow.file_complaint(_json())
-    return {"id": complaint.id, "message": "投诉举报已受理"}
+    match = publicity.complaint_match(complaint)
+    return {"id": complaint.id, "project_id": complaint.project_id,
+            "status": complaint.status, "message": "投诉举报已受理", "note": match.note}
 
 
 @blp.post("/integrations/permits")

@@ -58,7 +58,9 @@ def complaint() -> Any:
         data = parse(TASK_FORMS["complaint"](), request.form)
         try:
             filed = workflow.file_complaint(data)
-            flash(f"投诉举报已受理（编号 {filed.id}），主管部门将依法核查", "ok")
+            match = publicity.complaint_match(filed)
+            flash(f"投诉举报已受理（编号 {filed.id}）：{match.note}",
+                  "ok" if match.project_id is not None or not match.candidates else "error")
             return redirect(url_for("pages.complaint"))
         except apps.FormInvalid as exc:
             errors, status = exc.messages, 422
