@@ -12,6 +12,7 @@ from . import entries, inspection, notify, publicity, push, sampling, schedule
 
 OPERATIONS = {
     "publicity.open": publicity.open_notice,
+    "publicity.resume": publicity.resume_notice,
     "publicity.close": publicity.close_notice,
     "national_push.application": push.push_application,
     "national_push.grade": push.push_grade,

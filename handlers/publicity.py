@@ -1,13 +1,17 @@
-"""``publicity.open`` and ``publicity.close``: the notice on the public board (R-IB-3, A-1).
+"""``publicity.open``, ``publicity.resume`` and ``publicity.close``: the notice on the public
+board (R-IB-3, A-1, A-3).
 
 The length is ``CQPI_PUBLICITY``: a number of working days (default 5), or an ISO 8601
-duration such as ``PT30S`` for demos and tests.
+duration such as ``PT30S`` for demos and tests. An objection pauses the notice (A-3); when it
+is dismissed the notice resumes and its end moves by the time it was paused: by the working
+days of the pause (after the day it paused, up to the day it resumes, as A-1 counts), or by
+the paused wall-clock time when the length is a duration.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,12 +20,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine.clock import now
 from engine.db import db
-from registry.calendar import period_end
-from registry.models import PublicityNotice
+from registry.calendar import BEIJING, Calendar, period_end
+from registry.models import Objection, PublicityNotice
 
 from . import params as params_
 
 log = logging.getLogger(__name__)
+
+ENDED = {"closed": "结束", "stopped": "终止"}
 
 
 def closes_at(opened: datetime, setting: str) -> tuple[datetime, list[str]]:
@@ -31,6 +37,31 @@ def closes_at(opened: datetime, setting: str) -> tuple[datetime, list[str]]:
     parsed = TimerEventDefinition.parse_iso_duration(setting)
     return opened + timedelta(seconds=TimerEventDefinition.get_timedelta_from_start(
         parsed).total_seconds()), []
+
+
+def resumed_end(closes: datetime, paused: datetime, resumed: datetime, setting: str
+                ) -> tuple[datetime, list[str]]:
+    """The new end of a notice paused at ``paused`` and resumed at ``resumed`` (naive UTC)
+    that was to close at ``closes``: later by the working days of the pause, or by the paused
+    time itself when ``setting`` is a duration (A-1, A-3)."""
+    if not setting.strip().isdigit():
+        return closes + max(resumed - paused, timedelta(0)), []
+    first, last = (_beijing_day(paused), _beijing_day(resumed))
+    calendar = Calendar.load(first)
+    days = calendar.workdays_between(first, last)
+    if days <= 0:
+        return closes, calendar.warnings()
+    # the end is the midnight after the last working day: count on from that day
+    return period_end(closes - timedelta(microseconds=1), days, calendar)
+
+
+def _beijing_day(moment: datetime) -> date:
+    return moment.replace(tzinfo=UTC).astimezone(BEIJING).date()
+
+
+def _result(notice: PublicityNotice) -> dict[str, Any]:
+    return {"publicity_notice_id": notice.id,
+            "publicity_closes_at": notice.closes_at.isoformat() + "+00:00"}
 
 
 def open_notice(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
@@ -51,8 +82,35 @@ def open_notice(params: dict[str, Any], context: dict[str, Any]) -> dict[str, An
                                  opened_at=opened, closes_at=end)
         db.session.add(notice)
         db.session.commit()
-    return {"publicity_notice_id": notice.id,
-            "publicity_closes_at": notice.closes_at.isoformat() + "+00:00"}
+    return _result(notice)
+
+
+def resume_notice(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """Re-open a notice paused by an objection that was dismissed (A-3), its end moved by
+    the pause (A-1); the new ``publicity_closes_at`` for the timer. Idempotent: a notice
+    already open is returned as it is."""
+    notice = db.session.get(PublicityNotice, int(params["notice_id"]))
+    if notice is None:
+        raise LookupError(f"公示 {params['notice_id']} 不存在")
+    if notice.status == "paused":
+        paused = db.session.scalar(sa.select(sa.func.max(Objection.created_at)).where(
+            Objection.notice_id == notice.id)) or now()
+        resumed = now()
+        end, warnings = resumed_end(notice.closes_at, paused, resumed,
+                                    str(current_app.config.get("CQPI_PUBLICITY", "5")))
+        for warning in warnings:
+            log.warning("publicity notice %s: %s", notice.id, warning)
+        resumed_rows = db.session.execute(sa.update(PublicityNotice).where(
+            PublicityNotice.id == notice.id, PublicityNotice.status == "paused").values(
+            status="open", closes_at=end))
+        db.session.commit()
+        if resumed_rows.rowcount == 1:  # type: ignore[attr-defined]
+            log.info("publicity notice %s resumed after %s, closes at %s",
+                     notice.id, resumed - paused, end)
+        db.session.refresh(notice)
+    elif notice.status != "open":  # closed or stopped meanwhile: not for the push to go on
+        raise ValueError(f"公示 {notice.id} 已{ENDED.get(notice.status, notice.status)}，不能恢复")
+    return _result(notice)
 
 
 def close_notice(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +121,7 @@ def close_notice(params: dict[str, Any], context: dict[str, Any]) -> dict[str, A
     notice = db.session.get(PublicityNotice, int(params["notice_id"]))
     if notice is None:
         raise LookupError(f"公示 {params['notice_id']} 不存在")
-    if notice.status == "open":
+    if notice.status in ("open", "paused"):
         notice.status, notice.closed_at = outcome, now()
         db.session.commit()
     return {"publicity_outcome": "upheld" if notice.status == "stopped" else "closed"}

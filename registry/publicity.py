@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 
 from engine.clock import now
 from engine.db import db
+from engine.errors import InvalidState
 from forms.tasks import Complaint as ComplaintForm
 from forms.tasks import Objection as ObjectionForm
 
@@ -19,27 +20,65 @@ from .models import Complaint, Objection, Project, PublicityNotice
 
 
 def open_notices() -> list[PublicityNotice]:
-    return list(db.session.scalars(sa.select(PublicityNotice).where(
-        PublicityNotice.status == "open").order_by(PublicityNotice.closes_at)))
+    """What the public board shows: notices open and not yet due, and notices paused while
+    an objection is handled (A-3); closing soonest first."""
+    return list(db.session.scalars(sa.select(PublicityNotice).where(sa.or_(
+        PublicityNotice.status == "paused",
+        sa.and_(PublicityNotice.status == "open", PublicityNotice.closes_at > now())))
+        .order_by(PublicityNotice.closes_at, PublicityNotice.id)))
+
+
+def shown_status(notice: PublicityNotice) -> str:
+    """The status the public sees: the stored one, except that an open notice past its
+    closing time (its timer not fired yet) is ``due``, never still open (A-1)."""
+    if notice.status == "open" and notice.closes_at <= now():
+        return "due"
+    return notice.status
+
+
+class NoticeNotOpen(InvalidState, NotAllowed):
+    """The notice takes no objection in its state (paused, closed, stopped, due): HTTP 409
+    for the API (InvalidState), still a NotAllowed for callers that catch that."""
+
+
+PAUSED_REFUSAL = ("公示暂停（异议处理中）：主管部门正在核实已提出的异议，暂不受理新的异议；"
+                  "异议不成立的，恢复公示后可再提出")
+ENDED_REFUSAL = "公示期已结束，不再受理异议"
 
 
 def add_objection(notice_id: int, data: dict[str, Any]) -> Objection:
-    """Record an objection to an open notice (in the caller's transaction)."""
+    """Record an objection to an open notice and pause the notice (A-3), in the caller's
+    transaction: a paused notice takes no further objection until the procedure resumes it.
+    The pause is one conditional update, so of two objections at once only one is taken."""
     notice = db.session.get(PublicityNotice, notice_id)
     if notice is None:
         raise NotFound(f"公示 {notice_id} 不存在")
-    if notice.status != "open" or notice.closes_at <= now():
-        raise NotAllowed("公示期已结束，不再受理异议")
+    _refuse_unless_open(notice)
     try:
         form = ObjectionForm().load(data)
     except ValidationError as exc:
         raise FormInvalid(exc.messages) from None  # type: ignore[arg-type]
+    paused = db.session.execute(sa.update(PublicityNotice).where(
+        PublicityNotice.id == notice.id, PublicityNotice.status == "open",
+        PublicityNotice.closes_at > now()).values(status="paused"))
+    if paused.rowcount != 1:  # type: ignore[attr-defined]  # taken meanwhile by another
+        db.session.refresh(notice)
+        _refuse_unless_open(notice)
+        raise NoticeNotOpen(PAUSED_REFUSAL)
+    db.session.refresh(notice)
     objection = Objection(notice_id=notice.id, **form)
     db.session.add(objection)
     db.session.flush()
     audit.record("public", "objection_received", f"notice:{notice.id}",
                  {"objection_id": objection.id})
     return objection
+
+
+def _refuse_unless_open(notice: PublicityNotice) -> None:
+    if notice.status == "paused":
+        raise NoticeNotOpen(PAUSED_REFUSAL)
+    if shown_status(notice) != "open":
+        raise NoticeNotOpen(ENDED_REFUSAL)
 
 
 @dataclass(frozen=True)

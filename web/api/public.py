@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import request
 from flask_smorest import Blueprint, abort
+from marshmallow import fields
 
 from engine.db import db
 from engine.queue import queues
@@ -17,6 +18,7 @@ from registry import applications as apps
 from registry import permits, publicity
 from registry.models import PublicityNotice
 from web import workflow
+from web.pages.labels import NOTICE_STATUSES
 
 from .auth import TOKEN_SECONDS, integration, issue
 
@@ -53,15 +55,27 @@ def token(data: dict[str, Any]) -> Any:
     return {"token": value, "expires_in": TOKEN_SECONDS, "user": UserOut().dump(user)}
 
 
+class PublicNoticeOut(NoticeOut):
+    """A notice as the public sees it: ``status`` is open, paused (an objection is being
+    handled, A-3), due (past its end, about to close), closed or stopped; ``status_label``
+    says it in Chinese."""
+
+    status = fields.Function(publicity.shown_status, metadata={  # type: ignore[assignment]
+        "type": "string", "enum": list(NOTICE_STATUSES)})
+    status_label = fields.Function(
+        lambda row: NOTICE_STATUSES[publicity.shown_status(row)], metadata={"type": "string"})
+
+
 @blp.get("/publicity")
-@blp.response(200, NoticeOut(many=True))
+@blp.response(200, PublicNoticeOut(many=True))
 def notices() -> Any:
-    """Projects under publicity, closing soonest first."""
+    """Projects under publicity, closing soonest first: open ones before their end, and paused
+    ones (``status`` paused, 公示暂停（异议处理中）: they take no objection until resumed)."""
     return publicity.open_notices()
 
 
 @blp.get("/publicity/<int(max=2147483647):notice_id>")
-@blp.response(200, NoticeOut)
+@blp.response(200, PublicNoticeOut)
 def notice(notice_id: int) -> Any:
     row = db.session.get(PublicityNotice, notice_id)
     if row is None:
@@ -74,7 +88,9 @@ def notice(notice_id: int) -> Any:
     TASK_FORMS["objection"])}}})
 @blp.response(201)
 def object_to(notice_id: int) -> Any:
-    """Raise an objection while the notice is open (A-3)."""
+    """Raise an objection while the notice is open (A-3); the notice is paused until the
+    authority rules. 409 when the notice takes none: paused by an earlier objection, ended
+    or stopped (the message says which)."""
     limit_public_posts()
     objection = workflow.raise_objection(notice_id, _json())
     return {"id": objection.id, "message": "异议已受理"}

@@ -18,10 +18,16 @@ from web.api.public import limit_public_posts
 
 from . import bp, dossier
 
+STATUS_CLASSES = {"open": "status-submitted", "paused": "status-suspended",
+                  "stopped": "status-returned"}
+"""The badge's colour by the status the public sees (labels.NOTICE_STATUSES)."""
+
 
 @bp.get("/publicity")
 def board() -> Any:
-    return render_template("board.html", notices=publicity.open_notices())
+    """Notices open and not yet due, and those paused while an objection is handled (A-3)."""
+    return render_template("board.html", notices=publicity.open_notices(),
+                           shown=publicity.shown_status, STATUS_CLASSES=STATUS_CLASSES)
 
 
 @bp.route("/publicity/<int(max=2147483647):notice_id>", methods=["GET", "POST"])
@@ -40,11 +46,12 @@ def notice(notice_id: int) -> Any:
         except apps.FormInvalid as exc:
             errors, status = exc.messages, 422
             flash("提交的数据有误，请按提示修改", "error")
-        except apps.NotAllowed as exc:
+        except apps.NotAllowed as exc:  # publicity.NoticeNotOpen: paused, ended or stopped
             flash(str(exc), "error")
             status = 409
     published = row.published or {}
-    return render_template("notice.html", notice=row,
+    return render_template("notice.html", notice=row, status=publicity.shown_status(row),
+                           STATUS_CLASSES=STATUS_CLASSES,
                            stages=dossier.stage_tables(published.get("stages") or {}),
                            kind=published.get("kind"),
                            form=render(TASK_FORMS["objection"](), data, errors)), status

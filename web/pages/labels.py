@@ -27,7 +27,9 @@ EVENTS = {"instance_started": "流程启动", "task_completed": "办理完成",
           "application_submitted": "提交申请", "application_withdrawn": "撤回申请",
           "application_amended": "修改申报信息"}
 
-NOTICE_STATUSES = {"open": "公示中", "closed": "公示结束", "stopped": "公示中止"}
+NOTICE_STATUSES = {"open": "公示中", "paused": "公示暂停（异议处理中）", "due": "公示期满",
+                   "closed": "公示结束", "stopped": "公示终止（异议成立）"}
+"""A publicity notice as the public sees it (registry.publicity.shown_status; A-1, A-3)."""
 
 ELEMENT_TYPES = {"userTask": "用户任务", "serviceTask": "服务任务", "scriptTask": "脚本任务",
                  "task": "任务", "sequenceFlow": "连线", "exclusiveGateway": "排他网关",
