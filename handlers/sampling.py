@@ -22,6 +22,17 @@ import sqlalchemy as sa
 
 from engine.clock import now
 from engine.db import db
+from engine.models import (
+    Event,
+    Instance,
+    InstanceStatus,
+    Job,
+    JobStatus,
+    UserTask,
+    WaitStatus,
+)
+from forms.sampling_api import last_month
+from registry import jurisdictions
 from registry.calendar import BEIJING
 from registry.models import Application, AppStatus, Project, SamplingDraw
 
@@ -80,10 +91,14 @@ MONTHLY_KINDS = ("intake", "backfill")
 """R-SUP-2: the monthly draw is among the district-managed intake and backfill entries."""
 
 
+def monthly_key(period: str) -> str:
+    """The business key of the monthly sampling of ``period`` (one instance per month)."""
+    return f"monthly-sampling-{period}"
+
+
 def previous_month() -> str:
-    local = now().replace(tzinfo=UTC).astimezone(BEIJING)
-    first = local.replace(day=1)
-    return (first - timedelta(days=1)).strftime("%Y-%m")
+    """Last month (Beijing time), the one the scheduler samples."""
+    return last_month()
 
 
 def _month_bounds(period: str) -> tuple[datetime, datetime]:
@@ -129,3 +144,100 @@ def monthly(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
                    "draw_id": draw.id} for a in draw.drawn]
     db.session.commit()
     return {"sampling_period": period, "drawn_items": items}
+
+
+MONTHLY_OPERATION = "sampling.monthly"
+
+DRAW_STATUS = {"drawing": "抽取中", "drawn": "已抽取", "error": "抽取失败，等待运维处理",
+               "suspended": "已挂起", "terminated": "已终止"}
+"""Where a month's draw stands (``draw_status``), as people read it."""
+
+
+def draw_status(instance: Instance, job_status: str | None) -> str:
+    """``drawn`` once the draw job has advanced the instance; before that, the instance's
+    own trouble (error, suspended, terminated) or ``drawing``."""
+    if job_status == JobStatus.DONE:
+        return "drawn"
+    if instance.status in (InstanceStatus.ERROR, InstanceStatus.SUSPENDED,
+                           InstanceStatus.TERMINATED):
+        return str(instance.status)
+    return "drawing"
+
+
+def _draw_jobs(instance_ids: list[int]) -> dict[int, str]:
+    rows = db.session.execute(sa.select(Job.instance_id, Job.status).where(
+        Job.instance_id.in_(instance_ids), Job.operation == MONTHLY_OPERATION)
+        .order_by(Job.id)).all()
+    return {instance_id: status for instance_id, status in rows}  # the newest job wins
+
+
+def _draws(periods: list[str]) -> dict[str, list[SamplingDraw]]:
+    out: dict[str, list[SamplingDraw]] = {}
+    for draw in db.session.scalars(sa.select(SamplingDraw).where(
+            SamplingDraw.kind == "monthly", SamplingDraw.period.in_(periods))
+            .order_by(SamplingDraw.scope)):
+        out.setdefault(draw.period, []).append(draw)
+    return out
+
+
+def monthly_report(period: str) -> dict[str, Any] | None:
+    """The sampling of ``period`` as started: its instance, where the draw stands and, once
+    drawn, per district the population, the sample size ceil(10%), the seed and the drawn
+    entries with their projects; None if that month was never started."""
+    instance = db.session.scalar(sa.select(Instance).filter_by(business_key=monthly_key(period))
+                                 .order_by(Instance.id.desc()).limit(1))
+    if instance is None:
+        return None
+    status = draw_status(instance, _draw_jobs([instance.id]).get(instance.id))
+    draws = _draws([period]).get(period, []) if status == "drawn" else []
+    drawn_ids = [a for draw in draws for a in draw.drawn]
+    entries = {row.id: row for row in db.session.execute(
+        sa.select(Application.id, Application.kind, Application.project_id,
+                  Project.project_number, Project.name.label("project_name"))
+        .join(Project, Project.id == Application.project_id)
+        .where(Application.id.in_(drawn_ids)))} if drawn_ids else {}
+    districts = [{
+        "scope": draw.scope, "name": jurisdictions.name_of(draw.scope),
+        "population_size": len(draw.population), "sample_size": draw.quota,
+        "seed": draw.seed, "population": draw.population, "drawn_at": draw.created_at,
+        "drawn": [{"application_id": a, "kind": getattr(entries.get(a), "kind", None),
+                   "project_id": getattr(entries.get(a), "project_id", None),
+                   "project_number": getattr(entries.get(a), "project_number", None),
+                   "project_name": getattr(entries.get(a), "project_name", None)}
+                  for a in draw.drawn]} for draw in draws]
+    started_by = db.session.scalar(sa.select(Event.actor).filter_by(
+        instance_id=instance.id, kind="instance_started").limit(1))
+    open_checks = db.session.scalar(sa.select(sa.func.count(UserTask.id)).filter_by(
+        instance_id=instance.id, status=WaitStatus.OPEN)) or 0
+    return {"period": period, "status": status, "status_label": DRAW_STATUS[status],
+            "instance": {"id": instance.id, "status": instance.status,
+                         "started_at": instance.started_at, "ended_at": instance.ended_at,
+                         "started_by": started_by},
+            "population_size": sum(d["population_size"] for d in districts),
+            "sample_size": sum(d["sample_size"] for d in districts),
+            "open_checks": open_checks, "districts": districts}
+
+
+def monthly_periods(limit: int = 240) -> list[dict[str, Any]]:
+    """The months whose sampling was started, newest month first, each with where its draw
+    stands and its totals."""
+    instances = db.session.scalars(sa.select(Instance).where(
+        Instance.business_key.like(monthly_key("%"))).order_by(
+        Instance.business_key.desc(), Instance.id.desc()).limit(limit)).all()
+    newest: dict[str, Instance] = {}
+    for instance in instances:
+        newest.setdefault(str(instance.business_key).removeprefix(monthly_key("")), instance)
+    jobs = _draw_jobs([i.id for i in newest.values()])
+    draws = _draws(list(newest))
+    out = []
+    for period, instance in newest.items():
+        status = draw_status(instance, jobs.get(instance.id))
+        shown = draws.get(period, []) if status == "drawn" else []
+        out.append({"period": period, "status": status, "status_label": DRAW_STATUS[status],
+                    "instance": {"id": instance.id, "status": instance.status,
+                                 "started_at": instance.started_at,
+                                 "ended_at": instance.ended_at, "started_by": None},
+                    "districts": len(shown),
+                    "population_size": sum(len(d.population) for d in shown),
+                    "sample_size": sum(d.quota for d in shown)})
+    return out

@@ -168,14 +168,6 @@ def file_complaint(raw: dict[str, Any]) -> Complaint:
     return complaint
 
 
-def start_monthly_sampling(period: str) -> engine.models.Instance:
-    """Start the month's sampling (R-SUP-2) once: a second start returns the first."""
-    key = f"monthly-sampling-{period}"
-    return engine.instance_by_key(key) or engine.start(
-        "monthly_sampling", business_key=key, scope="city", data={"period": period},
-        actor="scheduler")
-
-
 def objection_application(objection: Objection) -> int:
     notice = db.session.get(PublicityNotice, objection.notice_id)
     assert notice is not None

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from engine.db import db
 from engine.models import Instance, UserTask
 from handlers.sampling import monthly_draw
+from handlers.schedule import start_monthly_sampling
 from registry.models import Application, Complaint, Inspection, SamplingDraw, StageRecord
 from tests.conftest import Simulator
 from tests.forms.test_stages import VALID
@@ -110,7 +111,8 @@ def test_r_sup_2_a_5_a_6_monthly_sampling_per_district_and_failed_items_inspecte
     jiangbei = _entries(who, "500105", 5, october)
     _entries(who, "500101", 3, october, city=True)
     _entries(who, "500103", 4, october + timedelta(days=40))  # November: not this period
-    workflow.start_monthly_sampling("2026-10")
+    instance, started = start_monthly_sampling("2026-10", "city-reviewer")
+    assert started
     settle(app)
     draws = {d.scope: d for d in db.session.scalars(sa.select(SamplingDraw))}
     assert set(draws) == {"500103", "500105"}
@@ -128,7 +130,8 @@ def test_r_sup_2_a_5_a_6_monthly_sampling_per_district_and_failed_items_inspecte
     [inspection] = db.session.scalars(sa.select(Inspection)).all()
     assert inspection.trigger == "sample" and inspection.draw_id is not None
     assert len(open_tasks("inspection-")) == 1
-    assert workflow.start_monthly_sampling("2026-10").status == "completed"  # only once
+    again, started = start_monthly_sampling("2026-10", "city-reviewer")
+    assert (again.id, again.status, started) == (instance.id, "completed", False)  # only once
 
 
 @settings(max_examples=50, deadline=None)
@@ -140,7 +143,7 @@ def test_a_5_the_monthly_quota_is_always_met(size: int, seed: str) -> None:
 
 
 def test_r_sup_2_a_month_without_entries_draws_nothing(app: Flask, who: People) -> None:
-    instance = workflow.start_monthly_sampling("2026-08")
+    instance, _started = start_monthly_sampling("2026-08", "scheduler")
     settle(app)
     db.session.expire_all()
     assert db.session.get(Instance, instance.id).status == "completed"  # type: ignore[union-attr]

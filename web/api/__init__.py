@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import applications, errors, notifications, ops, processes, projects, public, tasks
+from . import applications, errors, notifications, ops, processes, projects, public, sampling, tasks
 
 
 def init_app(app: Flask) -> None:
@@ -17,6 +17,6 @@ def init_app(app: Flask) -> None:
     api = Api(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for blueprint in (public.blp, applications.blp, tasks.blp, projects.blp,
-                      notifications.blp, ops.blp, processes.blp):
+                      notifications.blp, ops.blp, processes.blp, sampling.blp):
         api.register_blueprint(blueprint)
     errors.init_app(app)

@@ -46,7 +46,7 @@ def moment(value: datetime | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from . import board, errors, inbox, models, ops, portal, signin, vendor, wizard  # noqa: F401  (their routes)
+    from . import board, errors, inbox, models, ops, portal, sampling, signin, vendor, wizard  # noqa: F401  (their routes)
 
     app.register_blueprint(bp)
     app.jinja_env.filters["moment"] = moment
