@@ -34,6 +34,27 @@ MESSAGES = {
 }
 """marshmallow's message keys in Chinese; the field label is put in front."""
 
+UNSTORABLE_TEXT = "含有无效字符（无法保存的 Unicode 代理字符）"
+"""What a text that the databases cannot store reads as, after the field's label."""
+
+
+def storable_text(value: str) -> bool:
+    """Whether ``value`` can be stored: a lone surrogate ("\\ud800" in JSON) is not UTF-8,
+    and neither database nor the engine's state can hold it."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _has_unstorable_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return not storable_text(value)
+    if isinstance(value, list | tuple):
+        return any(isinstance(v, str) and not storable_text(v) for v in value)
+    return False
+
 
 INVALID_BY_TYPE: tuple[tuple[type[fields.Field], str], ...] = (
     (fields.Date, "应为日期，格式 YYYY-MM-DD"),
@@ -56,6 +77,23 @@ class FormSchema(Schema):
         unknown = RAISE
 
     error_messages = {"unknown": "未知字段", "type": "数据格式不正确，应为对象"}
+
+    @pre_load
+    def refuse_unstorable_text(self, data: Any, **_kwargs: Any) -> Any:
+        """Refuse text that cannot be stored (a lone surrogate), naming each field, before
+        anything else reads it."""
+        if not isinstance(data, Mapping):
+            return data
+        by_key = {f.data_key or name: (name, f) for name, f in self.load_fields.items()}
+        errors: dict[str, list[str]] = {}
+        for key, value in data.items():
+            if _has_unstorable_text(value):
+                name, field = by_key.get(key, (str(key), None))
+                label = label_of(field, name) if field is not None else str(key)
+                errors[str(key)] = [f"「{label}」{UNSTORABLE_TEXT}"]
+        if errors:
+            raise ValidationError(errors)
+        return data
 
     @pre_load
     def strip_blanks(self, data: Any, **_kwargs: Any) -> Any:

@@ -11,10 +11,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from markupsafe import Markup, escape
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields
 
 EXTRA_ROWS = 1
 """Blank rows offered under a list's existing rows."""
+
+MAX_ROWS = 500
+"""Most rows a posted list may have: a row number (``items-N-field``) is below this."""
+
+
+class PostedFormInvalid(ValidationError):
+    """The posted form cannot even be read into data (e.g. a row number out of range); the
+    web layer answers 422 with these messages, which name the field."""
 
 
 def render(schema: Schema, data: Mapping[str, Any] | None = None,
@@ -111,6 +119,8 @@ def _render_rows(field: fields.List, name: str, label: str, rows: list[Any],
 
 _ROW = re.compile(r"^(?P<index>\d+)-(?P<rest>.+)$")
 
+_MAX_DIGITS = len(str(MAX_ROWS))
+
 
 def parse(schema: Schema, form: Mapping[str, str], prefix: str = "") -> dict[str, Any]:
     """The posted fields of ``schema`` as data for ``schema.load``; blank fields are left out
@@ -120,7 +130,7 @@ def parse(schema: Schema, form: Mapping[str, str], prefix: str = "") -> dict[str
         key = prefix + name
         if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
             inner: Any = field.inner
-            rows = _parse_rows(inner.schema, form, key)
+            rows = _parse_rows(inner.schema, form, key, field.metadata.get("label", name))
             if rows or field.required:
                 out[name] = rows
             continue
@@ -130,10 +140,16 @@ def parse(schema: Schema, form: Mapping[str, str], prefix: str = "") -> dict[str
     return out
 
 
-def _parse_rows(nested: Schema, form: Mapping[str, str], key: str) -> list[dict[str, Any]]:
-    indexes = sorted({int(m["index"]) for k in form if k.startswith(key + "-")
-                      if (m := _ROW.match(k[len(key) + 1:]))})
-    rows = [parse(nested, form, prefix=f"{key}-{i}-") for i in indexes]
+def _parse_rows(nested: Schema, form: Mapping[str, str], key: str,
+                label: str) -> list[dict[str, Any]]:
+    digits = {m["index"] for k in form if k.startswith(key + "-")
+              if (m := _ROW.match(k[len(key) + 1:]))}
+    bad = max(digits, key=lambda d: (len(d), d), default="")  # the largest number posted
+    if len(bad) > _MAX_DIGITS or (bad and int(bad) >= MAX_ROWS):
+        shown = bad if len(bad) <= 12 else f"{bad[:12]}…（{len(bad)} 位数字）"
+        raise PostedFormInvalid({key: [f"「{label}」的行号 {shown} 无效：最多 {MAX_ROWS} 行，"
+                                       f"行号应在 0 到 {MAX_ROWS - 1} 之间"]})
+    rows = [parse(nested, form, prefix=f"{key}-{i}-") for i in sorted({int(d) for d in digits})]
     return [row for row in rows if row]
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from engine.errors import ExpressionError
-from engine.expressions import check_expression, check_script, evaluate, execute
+from engine.expressions import check_expression, check_script, evaluate, execute, unstorable
 
 HOSTILE = [
     "__import__('os').system('id')",
@@ -68,3 +70,38 @@ def test_scripts_assign_new_values_only() -> None:
 
 def test_overlong_source_is_refused() -> None:
     assert "过长" in (check_expression("1 + " * 1000 + "1") or "")
+
+
+@pytest.mark.parametrize("source", ["len", "[1, len]", "{'f': abs}", "len if x else str"])
+def test_a_function_used_as_a_value_is_refused_statically(source: str) -> None:
+    assert "只能调用" in (check_expression(source) or "")
+    assert "只能调用" in (check_script(f"y = {source}") or "")
+
+
+@pytest.mark.parametrize(("script", "reason"), [
+    ("y = 'a'.upper", "upper 是函数或类型"),
+    ("y = {(1, 2): 3}", "字典的键只能是文字或数字"),
+    ("y = [{'a': set(x)}]", "集合不能保存"),
+    ("y = x.keys", "是函数或类型"),
+])
+def test_a_script_value_that_cannot_be_stored_fails_at_run_time(script: str,
+                                                                reason: str) -> None:
+    data: dict = {"x": {"a": 1}}
+    before = dict(data)
+    with pytest.raises(ExpressionError, match=reason) as refused:
+        execute(script, data)
+    assert "变量 y" in str(refused.value)
+    assert data == before  # nothing assigned
+
+
+def test_storable_values_and_their_limits() -> None:
+    from datetime import datetime, timedelta
+
+    assert unstorable({"a": [1, 2.5, None, True, "文字"], "b": (1, 2), 3: "x"}) is None
+    assert unstorable([datetime(2026, 1, 1), timedelta(days=1)]) is None
+    assert unstorable("😀") is None and unstorable("\ud800") is not None
+    deep: Any = 1
+    for _ in range(100):
+        deep = [deep]
+    assert "嵌套过深" in (unstorable(deep) or "")
+    assert "不是数据" in (unstorable(object()) or "")

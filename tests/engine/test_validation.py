@@ -143,3 +143,25 @@ def test_call_activity_to_missing_process_is_reported() -> None:
     [line] = problems(text)
     assert "Task_Call (调用公示)" in line
     assert "调用的流程“nowhere”不存在" in line
+
+
+@pytest.mark.parametrize(("script", "reason"), [
+    ("rounds = len", "函数 len 只能调用"),
+    ("rounds = [1, str]", "函数 str 只能调用"),
+    ("rounds = len if rounds else int", "函数 len 只能调用"),
+    ("rounds = {'a': 1, 'b': 2}.keys\nx = {1, 2}", "集合"),
+    ("rounds = set([1, 2])", "集合"),
+    ("rounds = '\\ud800'", "无效字符"),
+])
+def test_a_script_value_the_engine_cannot_store_is_refused_at_validation(
+        script: str, reason: str) -> None:
+    """A function, a type or a set is no data: the instance's state could not be stored, so
+    the diagram is refused when it is validated, not when someone submits a task."""
+    [line] = problems(LOOP.replace("rounds = rounds + 1 if rounds else 1", script))
+    assert "Task_Count (记录退回次数)" in line and reason in line
+
+
+def test_a_function_passed_to_a_function_is_still_allowed() -> None:
+    text = LOOP.replace("rounds = rounds + 1 if rounds else 1",
+                        "rounds = max([1, 2], key=abs) + len(sorted([3], key=abs))")
+    assert problems(text) == []
