@@ -27,7 +27,7 @@ run: $(STAMP) $(NODE_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy engine handlers web registry forms bench
+	$(BIN)/mypy engine lifecycle handlers web registry forms bench
 
 browser:
 	scripts/ensure-chromium

@@ -16,9 +16,9 @@ PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 ATTACHMENTS = ("report", "commitment", "application_form", "evidence")
 """The four materials an intake needs (R-IB-1)."""
 
-REVIEW_OK = {"items": [{"item": "contract", "result": "pass"},
-                       {"item": "completion", "result": "pass"},
-                       {"item": "attachments", "result": "pass"}]}
+REVIEW_OK = {"items": [{"item": item, "result": "pass"}
+                       for item in ("bidding", "completion", "contract", "attachments")]}
+"""A pass of every item of an intake with ``STAGES`` (R-IB-2: each stage and the materials)."""
 
 
 def _code(body: str = "91500000MA5U7G3L1") -> str:

@@ -22,6 +22,7 @@ from flask import Blueprint, Flask, request
 import engine
 import forms
 import handlers
+import lifecycle
 import web
 from engine import queries
 from forms.api import TaskOut
@@ -62,7 +63,9 @@ def catalog() -> engine.Catalog:
     cat = engine.Catalog()
     handlers.register(cat)
     forms.register(cat)
+    lifecycle.register(cat)
     cat.add_form_keys([BENCH_FORM])
+    cat.add_lanes({"reviewer": "district_reviewer"})  # the bench diagram's lane
     return cat
 
 

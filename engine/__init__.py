@@ -18,12 +18,13 @@ from .errors import Conflict, DefinitionInvalid, EngineError, InvalidState, NotF
 from .migration import migrate
 from .models import Instance
 from .runtime import StepFailed, claim, complete_task, correlate, start, unclaim
+from .unit import transaction
 
 __all__ = [
     "Catalog", "Conflict", "DefinitionInvalid", "EngineError", "InvalidState", "NotFound",
     "StepFailed", "catalog", "claim", "complete_task", "correlate", "deploy", "diff", "init_app",
     "instance_by_key", "latest", "migrate", "resume", "retry", "start", "suspend", "terminate",
-    "unclaim",
+    "transaction", "unclaim",
 ]
 
 DEFAULTS = {

@@ -1,5 +1,5 @@
-"""What diagrams may name: service operations (handlers), user-task form keys and the
-messages the application delivers.
+"""What diagrams may name: service operations (handlers), user-task form keys, the messages
+the application delivers and the lanes (candidate groups) whose tasks someone works.
 
 The engine knows only names; the app fills the catalog at start-up (handlers register
 their operations, forms their keys, the web the messages it correlates), and validation
@@ -27,6 +27,12 @@ class Catalog:
     """Functions the scheduler tick calls every time (each decides whether work is due)."""
     task_listeners: list[Callable[[list[Any]], object]] = field(default_factory=list)
     """Functions told of the user tasks a step creates, in the step's transaction."""
+    incident_listeners: list[Callable[[Any, str], object]] = field(default_factory=list)
+    """Functions told of an incident as it opens (the instance, the failing element's id),
+    in the transaction that records it."""
+    lanes: dict[str, str] = field(default_factory=dict)
+    """Lane name (a user task's candidate group) -> the role whose users work its tasks: a
+    user task in any other lane would wait for someone who never sees it."""
 
     def add_operation(self, name: str, handler: Handler) -> None:
         if name in self.operations and self.operations[name] is not handler:
@@ -38,6 +44,17 @@ class Catalog:
 
     def add_messages(self, names: Iterable[str]) -> None:
         self.messages.update(names)
+
+    def add_lanes(self, lanes: dict[str, str]) -> None:
+        self.lanes.update(lanes)
+
+    def role_of(self, group: str | None) -> str | None:
+        """The role that works tasks of lane ``group``, None for an unknown lane."""
+        return self.lanes.get(group or "")
+
+    def group_of(self, role: str) -> str | None:
+        """The lane whose tasks users of ``role`` work, if any."""
+        return next((group for group, r in self.lanes.items() if r == role), None)
 
     def handler(self, name: str) -> Handler:
         try:

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from . import history, queue
 from .clock import now
 from .db import db
-from .errors import InvalidState, NotFound
-from .models import Incident, Instance, InstanceStatus, Job, JobStatus, Timer, WaitStatus
+from .errors import Conflict, InvalidState, NotFound
+from .models import (
+    STATUS_LABELS,
+    Incident,
+    Instance,
+    InstanceStatus,
+    Job,
+    JobStatus,
+    Timer,
+    WaitStatus,
+)
 from .runtime import ACTIVE, RUN_JOB, _commit, _open, _status
 from .waits import snapshot
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
+
+
+def _label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
 
 
 def _get(instance_id: int) -> Instance:
@@ -26,22 +41,34 @@ def suspend(instance_id: int, actor: str | None, reason: str | None = None) -> I
     """Pause an instance: no task completion, job or timer advances it until resumed."""
     instance = _get(instance_id)
     if instance.status not in ACTIVE:
-        raise InvalidState(f"只有运行中的实例可以挂起（当前: {instance.status}）")
+        raise InvalidState(f"只有运行中的实例可以挂起（当前: {_label(instance.status)}）")
     instance.status = InstanceStatus.SUSPENDED
     history.record(instance_id, "instance_suspended", actor=actor, data={"reason": reason})
-    db.session.commit()
+    _save()
     return instance
+
+
+def _save() -> None:
+    """Commit a change of an instance's row; another writer that moved it first (its
+    lock_version) makes this one a Conflict, with nothing written."""
+    try:
+        db.session.commit()
+    except (StaleDataError, OperationalError) as exc:
+        db.session.rollback()
+        if isinstance(exc, OperationalError) and "locked" not in str(exc):
+            raise
+        raise Conflict("流程实例已被他人更新，请刷新后重试") from None
 
 
 def resume(instance_id: int, actor: str | None, reason: str | None = None) -> Instance:
     """Un-pause an instance; what came due meanwhile runs at the next scheduler tick."""
     instance = _get(instance_id)
     if instance.status != InstanceStatus.SUSPENDED:
-        raise InvalidState(f"实例未挂起（当前: {instance.status}）")
+        raise InvalidState(f"实例未挂起（当前: {_label(instance.status)}）")
     _refresh_status(instance)
     _requeue(instance_id)
     history.record(instance_id, "instance_resumed", actor=actor, data={"reason": reason})
-    db.session.commit()
+    _save()
     return instance
 
 
@@ -50,7 +77,7 @@ def terminate(instance_id: int, actor: str | None, reason: str | None = None) ->
     step = _open(instance_id)
     if step.instance.status in ENDED:
         db.session.rollback()
-        raise InvalidState(f"实例已结束（{step.instance.status}）")
+        raise InvalidState(f"实例已结束（{_label(step.instance.status)}）")
     step.workflow.cancel()
     _resolve_incidents(instance_id)
     step.record("instance_terminated", actor=actor, data={"reason": reason})

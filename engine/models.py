@@ -35,6 +35,11 @@ ACTIVE_KEY = ("business_key IS NOT NULL AND "
 """The instances that hold their business key: those that have not ended."""
 
 
+STATUS_LABELS = {"running": "运行中", "waiting": "等待中", "suspended": "已挂起", "error": "故障",
+                 "completed": "已完成", "terminated": "已终止"}
+"""An instance's status as people read it."""
+
+
 class WaitStatus(enum.StrEnum):
     OPEN = "open"
     DONE = "done"

@@ -1,5 +1,6 @@
 """Run instances: start them, complete their user tasks, deliver messages, fire timers, and
-take the results of service jobs; each operation is one transaction that ends in ``_commit``.
+take the results of service jobs; each operation is one transaction that ends in ``_commit``,
+or, inside a caller's ``engine.transaction()``, part of the caller's transaction.
 
 Every operation loads the instance, lets SpiffWorkflow advance it until every path waits,
 then writes the state, the wait-state rows and the history together, guarded by the
@@ -19,15 +20,24 @@ import sqlalchemy as sa
 from flask import current_app
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import history, queue, state
+from . import history, queue, state, unit
 from .clock import now
 from .db import db
 from .definitions import latest, specs_of
 from .errors import Conflict, EngineError, ExpressionError, InvalidState, NotFound
-from .models import Incident, Instance, InstanceStatus, MessageWait, Timer, UserTask, WaitStatus
+from .models import (
+    STATUS_LABELS,
+    Incident,
+    Instance,
+    InstanceStatus,
+    MessageWait,
+    Timer,
+    UserTask,
+    WaitStatus,
+)
 from .specs import Workflow
 from .waits import (
     JOB,
@@ -99,7 +109,8 @@ def _restore(instance: Instance) -> _Step:
 
 def _require_active(instance: Instance) -> None:
     if instance.status not in ACTIVE:
-        raise InvalidState(f"流程实例 {instance.id} 当前状态为“{instance.status}”，不能继续办理")
+        shown = STATUS_LABELS.get(instance.status, instance.status)
+        raise InvalidState(f"流程实例 {instance.id} 当前{shown}，不能继续办理")
 
 
 def _advance(workflow: Workflow, action: Any = None) -> None:
@@ -147,18 +158,36 @@ def _commit(step: _Step, status: str | None = None, enqueue: bool = True) -> Ins
         if isinstance(exc, OperationalError) and "locked" not in str(exc):
             raise
         raise Conflict("流程实例已被他人更新，请刷新后重试") from None
+    except IntegrityError as exc:
+        db.session.rollback()
+        if not _holds_key(exc):
+            raise
+        raise Conflict(f"业务 {inst.business_key} 已有进行中的流程") from None
     except ExpressionError as exc:  # e.g. a user task's scope expression
         db.session.rollback()
         raise StepFailed(str(exc)) from None
     except Exception:
         db.session.rollback()
         raise
+    unit.after_commit(functools.partial(_committed, step, enqueue))
+    return inst
+
+
+def _committed(step: _Step, enqueue: bool) -> None:
+    """What follows a step's commit: keep its workflow, enqueue the jobs it created."""
+    inst = step.instance
     if inst.status in ACTIVE:
         warm().keep(inst.id, inst.definition_id, inst.state, step.workflow)
     if enqueue:
         for job_id in step.created_jobs:
             queue.enqueue(RUN_JOB, job_id)
-    return inst
+
+
+def _holds_key(exc: IntegrityError) -> bool:
+    """Whether ``exc`` is the one-active-instance-per-business-key index refusing a start."""
+    text = str(exc.orig)
+    return ("uq_engine_instance_active_key" in text
+            or "engine_instance.business_key" in text)
 
 
 def _write(step: _Step, after: dict[str, Wait]) -> None:
@@ -174,7 +203,8 @@ def _write(step: _Step, after: dict[str, Wait]) -> None:
         listener(created.tasks)  # in this transaction: it commits with the step
     db.session.flush()  # the lock_version check happens here, with every other write
     step.created_jobs = [job.id for job in created.jobs]
-    db.session.commit()
+    if not unit.active():  # inside a caller's unit of work, the caller commits
+        db.session.commit()
 
 
 def start(key: str, *, business_key: str | None = None, data: dict[str, Any] | None = None,
@@ -313,3 +343,5 @@ def open_incident(instance: Instance, element_id: str, error: str, attempts: int
         instance.status = InstanceStatus.ERROR
     history.record(instance.id, "incident_opened", element_id=element_id,
                    data={"error": error, "attempts": attempts})
+    for listener in current_app.extensions["cqpi.catalog"].incident_listeners:
+        listener(instance, element_id)

@@ -198,6 +198,24 @@ def _check_messages(name: str, root: Any, catalog: Catalog) -> Iterable[Problem]
                                                      f"送达它（系统送达的消息: {known}）")
 
 
+def _check_lanes(name: str, root: Any, catalog: Catalog) -> Iterable[Problem]:
+    """A user task must sit in a lane that names a candidate group someone works: in any
+    other lane (or in none) it would wait for a person who never sees it."""
+    if not catalog.lanes:
+        return
+    lanes = {ref.text.strip(): lane for lane in _xp(root, "//bpmn:lane")
+             for ref in _xp(lane, "bpmn:flowNodeRef") if ref.text}
+    known = "、".join(sorted(catalog.lanes))
+    for task in _xp(root, "//bpmn:userTask"):
+        lane = lanes.get(task.get("id", ""))
+        if lane is None:
+            yield _problem(name, task, f"用户任务不在任何泳道中，无人能办理（泳道即办理角色: "
+                                       f"{known}）")
+        elif catalog.role_of(lane.get("name")) is None:
+            yield _problem(name, task, f"泳道“{lane.get('name') or lane.get('id')}”没有对应的"
+                                       f"办理角色，其中的用户任务无人能办理（可用的泳道: {known}）")
+
+
 def _is_thrown(definition: Any) -> bool:
     return etree.QName(definition.getparent()).localname in (
         "intermediateThrowEvent", "endEvent")
@@ -215,7 +233,7 @@ def check_semantics(name: str, root: Any, catalog: Catalog) -> list[Problem]:
     """What the XSD allows but this engine cannot run safely."""
     problems = [*_check_ids(name, root), *_check_gateways(name, root),
                 *_check_expressions(name, root), *_check_catalog(name, root, catalog),
-                *_check_messages(name, root, catalog)]
+                *_check_messages(name, root, catalog), *_check_lanes(name, root, catalog)]
     if not _xp(root, "//bpmn:process[@isExecutable='true']"):
         problems.append(Problem(name, None, "", "", "文件中没有可执行的流程 (isExecutable)"))
     return problems

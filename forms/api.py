@@ -72,12 +72,20 @@ class EventOut(Schema):
     created_at = fields.DateTime()
 
 
+class ApplicationAmend(FormSchema):
+    stages = fields.Dict(required=True, metadata={"label": "各环节数据"})
+
+
 class ApplicationOut(Schema):
     id = fields.Integer()
     kind = fields.String()
-    status = fields.String()
+    status = fields.String(metadata={"description": "draft, submitted, returned, in_publicity, "
+                                     "objection, pushing, push_failed, approved, rejected, "
+                                     "withdrawn"})
+    status_label = fields.String(metadata={"description": "the status in Chinese"})
     project_id = fields.Integer()
     project_name = fields.Function(lambda a: a.project.name)
+    project_number = fields.Function(lambda a: a.project.project_number)
     stages = fields.List(fields.String())
     data = fields.Dict()
     target_grade = fields.String(allow_none=True)
@@ -88,6 +96,9 @@ class ApplicationOut(Schema):
     attachments = fields.List(fields.Nested(AttachmentOut), dump_default=list)
     open_tasks = fields.List(fields.Nested(TaskOut), dump_default=list)
     history = fields.List(fields.Nested(EventOut), dump_default=list)
+    last_review = fields.Dict(allow_none=True, dump_default=None, metadata={
+        "description": "the last item-by-item review: at, by, decision, items, comment, "
+                       "reasons by item, and the applicant's amendment_note"})
 
 
 class Page(Schema):

@@ -1,8 +1,10 @@
 """Registry steps of the procedures: an application's status, and its entry into the records.
 
 ``registry.set_status`` moves an application (returned, resubmitted, withdrawn, rejected);
-``registry.apply_entry`` writes the pushed stages as new versions with grade D (A-2).
-Both are idempotent: applying them twice has the effect of applying them once.
+``registry.apply_entry`` writes the pushed stages as new versions with grade D (A-2);
+``registry.apply_correction`` and ``registry.set_grade`` write a decided correction or grade.
+Every status move goes through ``lifecycle``; all are idempotent: applying them twice has the
+effect of applying them once.
 """
 
 from __future__ import annotations
@@ -13,42 +15,26 @@ import sqlalchemy as sa
 
 from engine.clock import now
 from engine.db import db
+from lifecycle import events
 from registry import rules
 from registry.applications import record_stage
 from registry.models import AppStatus, Kind, Source, StageRecord
 
-from . import notify
 from . import params as params_
-
-MOVES = {
-    AppStatus.RETURNED: {AppStatus.SUBMITTED},
-    AppStatus.SUBMITTED: {AppStatus.RETURNED},
-    AppStatus.WITHDRAWN: {AppStatus.RETURNED, AppStatus.SUBMITTED, AppStatus.DRAFT},
-    AppStatus.REJECTED: {AppStatus.SUBMITTED},
-}
-"""Target status -> the statuses it may come from."""
 
 
 def set_status(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     application = params_.application(params)
-    target = AppStatus(params["status"])
-    if application.status != target:
-        if application.status not in MOVES[target]:
-            raise ValueError(f"申请状态不能从 {application.status} 变为 {target}")
-        if target == AppStatus.SUBMITTED:
-            application.rounds += 1  # a resubmission after a return (A-4)
-        if target == AppStatus.REJECTED:
-            application.decided_at = now()
-        application.status = target
-        notify.application_moved(application)
-        db.session.commit()
+    events.set_by_diagram(application, AppStatus(params["status"]))
+    db.session.commit()
     return {"application_status": application.status, "rounds": application.rounds}
 
 
 def apply_entry(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
-    """Record the stages of a pushed intake/backfill application with grade D (A-2)."""
+    """Record the stages of a pushed intake/backfill application with grade D (A-2); the
+    project takes the national platform's number if it has none yet."""
     application = params_.application(params)
-    if application.status != AppStatus.APPROVED:
+    if not events.is_done(application):
         source = Source.BACKFILL if application.kind == Kind.BACKFILL else Source.BUSINESS
         for stage, payload in application.data.items():
             record_stage(application.project_id, stage, payload, source=source,
@@ -58,24 +44,24 @@ def apply_entry(params: dict[str, Any], context: dict[str, Any]) -> dict[str, An
         project = application.project
         project.on_national_platform = True
         project.national_id = project.national_id or params.get("national_id")
-        application.status, application.decided_at = AppStatus.APPROVED, now()
-        notify.application_moved(application)
+        if not project.project_number and len(project.national_id or "") <= 16:
+            project.project_number = project.national_id  # the number people know it by
+        events.entered(application)
         db.session.commit()
     return {"application_status": application.status}
 
 
 def apply_correction(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Write the corrected stages as new versions, once the Ministry agreed (R-COR-5); the
-    earlier versions stay."""
+    earlier versions stay. The push follows."""
     application = params_.application(params)
-    if application.status != AppStatus.APPROVED:
+    if application.status == AppStatus.SUBMITTED:
         reason = f"勘误（部函 {params.get('reply_number') or '-'}）"
         for stage, payload in application.data.items():
             record_stage(application.project_id, stage, payload, source=Source.BUSINESS,
                          changed_by=f"application-{application.id}", reason=reason,
                          application_id=application.id)
-        application.status, application.decided_at = AppStatus.APPROVED, now()
-        notify.application_moved(application)
+        events.decision_applied(application)
         db.session.commit()
     return {"application_status": application.status}
 
@@ -94,9 +80,9 @@ def mark_false(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any
 
 def set_grade(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Give the application's stage its new grade (R-GA-3..5), checking the step again
-    (R-GA-2) in case the grade changed since the application was opened."""
+    (R-GA-2) in case the grade changed since the application was opened. The push follows."""
     application = params_.application(params)
-    if application.status != AppStatus.APPROVED:
+    if application.status == AppStatus.SUBMITTED:
         [stage] = application.stages
         record = db.session.scalar(sa.select(StageRecord).filter_by(
             project_id=application.project_id, stage=stage))
@@ -107,7 +93,6 @@ def set_grade(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]
             rules.check_grade_step(application.project, record, target)
             record.grade = target
             record.updated_at = now()
-        application.status, application.decided_at = AppStatus.APPROVED, now()
-        notify.application_moved(application)
+        events.decision_applied(application)
         db.session.commit()
     return {"application_status": application.status}

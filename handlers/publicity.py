@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine.clock import now
 from engine.db import db
+from lifecycle import events
 from registry.calendar import BEIJING, Calendar, period_end
 from registry.models import Objection, PublicityNotice
 
@@ -81,7 +82,8 @@ def open_notice(params: dict[str, Any], context: dict[str, Any]) -> dict[str, An
                                             "stages": application.data},
                                  opened_at=opened, closes_at=end)
         db.session.add(notice)
-        db.session.commit()
+    events.publicity_opened(application)  # the application says so, in the same commit
+    db.session.commit()
     return _result(notice)
 
 
@@ -110,6 +112,8 @@ def resume_notice(params: dict[str, Any], context: dict[str, Any]) -> dict[str, 
         db.session.refresh(notice)
     elif notice.status != "open":  # closed or stopped meanwhile: not for the push to go on
         raise ValueError(f"公示 {notice.id} 已{ENDED.get(notice.status, notice.status)}，不能恢复")
+    events.publicity_opened(params_.application({"application_id": notice.application_id}))
+    db.session.commit()
     return _result(notice)
 
 
@@ -123,5 +127,7 @@ def close_notice(params: dict[str, Any], context: dict[str, Any]) -> dict[str, A
         raise LookupError(f"公示 {params['notice_id']} 不存在")
     if notice.status in ("open", "paused"):
         notice.status, notice.closed_at = outcome, now()
-        db.session.commit()
+    if notice.status == "closed":  # no objection stands: the push follows
+        events.publicity_ended(params_.application({"application_id": notice.application_id}))
+    db.session.commit()
     return {"publicity_outcome": "upheld" if notice.status == "stopped" else "closed"}

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from engine.clock import now
 from engine.db import db
+from lifecycle import events
 from registry.models import Application, Project, Push, StageRecord
 
 from . import params as params_
@@ -39,13 +40,24 @@ def _of(application: Application) -> dict[str, Any]:
     return {"application_id": application.id, "kind": application.kind}
 
 
+def _send_for(application: Application, row: Push) -> str | None:
+    """Send an application's push; its status says so before and after (lifecycle)."""
+    events.pushing(application)
+    db.session.commit()
+    national_id = _send(row)
+    events.pushed(application)
+    db.session.commit()
+    return national_id
+
+
 def push_grade(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Send a stage's new grade (R-GA-1..5)."""
     application = params_.application(params)
     grades = {stage: application.target_grade for stage in application.stages}
     row = _outbox(str(context["idempotency_key"]), "grade", application.project,
                   {**_of(application), "stages": {}, "grades": grades})
-    return {"national_id": _send(row), "pushed_grade": application.target_grade}
+    return {"national_id": _send_for(application, row),
+            "pushed_grade": application.target_grade}
 
 
 def push_correction(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +68,7 @@ def push_correction(params: dict[str, Any], context: dict[str, Any]) -> dict[str
         StageRecord.stage.in_(application.stages))).all())
     row = _outbox(str(context["idempotency_key"]), "correction", application.project,
                   {**_of(application), "stages": application.data, "grades": grades})
-    return {"national_id": _send(row)}
+    return {"national_id": _send_for(application, row)}
 
 
 def push_fraud_mark(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +86,7 @@ def push_application(params: dict[str, Any], context: dict[str, Any]) -> dict[st
     grades = {stage: ENTRY_GRADE for stage in application.stages}
     row = _outbox(str(context["idempotency_key"]), "stage", application.project,
                   {**_of(application), "stages": application.data, "grades": grades})
-    return {"national_id": _send(row), "pushed_grade": ENTRY_GRADE}
+    return {"national_id": _send_for(application, row), "pushed_grade": ENTRY_GRADE}
 
 
 def _send(row: Push) -> str | None:

@@ -9,7 +9,6 @@ from datetime import UTC, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
 import engine
 from engine.clock import now
@@ -62,9 +61,8 @@ def _start(period: str, key: str, actor: str) -> tuple[Instance, bool]:
     try:
         instance = engine.start(MONTHLY_SAMPLING, business_key=key, scope="city",
                                 data={"period": period}, actor=actor)
-    except IntegrityError:
+    except engine.Conflict:
         # an active instance with this key exists (the database allows one): it is the one
-        db.session.rollback()
         existing = engine.instance_by_key(key)
         if existing is None:
             raise

@@ -21,8 +21,8 @@ from forms.project import ProjectHeader
 
 from . import attachments, audit, jurisdictions, rules
 from .models import (
+    EDITABLE,
     Application,
-    AppStatus,
     Attachment,
     Category,
     Kind,
@@ -131,7 +131,7 @@ def open_application(user: User, kind: str, stages: dict[str, Any], *,
     org = _enterprise(user)
     if kind not in {k.value for k in Kind}:
         raise FormInvalid({"kind": [f"「申请类型」不在代码表中: {kind}"]})
-    errors: dict[str, Any] = {}
+    errors: dict[str, Any] = _foreign_fields(kind, project_id, project, target_grade)
     existing, header, loaded = None, None, {}
     try:
         existing, header = _project(org, project_id, project, kind)
@@ -159,6 +159,19 @@ def open_application(user: User, kind: str, stages: dict[str, Any], *,
     audit.record(user.username, "application_opened", f"application:{application.id}",
                  {"kind": kind, "project_id": target.id, "stages": sorted(payload)})
     return application
+
+
+def _foreign_fields(kind: str, project_id: int | None, project: dict[str, Any] | None,
+                    target_grade: str | None) -> dict[str, Any]:
+    """Fields given that do not belong to this kind of application: refused, never ignored."""
+    errors: dict[str, Any] = {}
+    if target_grade is not None and kind != Kind.GRADE_ADJUST:
+        errors["target_grade"] = ["「目标等级」只用于等级调整申请"]
+    if project is not None and project_id is not None:
+        errors["project"] = ["「新项目」与「已有项目」只能填写一个"]
+    elif project is not None and kind not in (Kind.INTAKE, Kind.BACKFILL):
+        errors["project"] = ["「新项目」只用于入库、补录申请；勘误和等级调整请选择已有项目"]
+    return errors
 
 
 def _check_entry(kind: str, project: Project | None, header: dict[str, Any] | None,
@@ -202,6 +215,8 @@ def _check_grade(project: Project, stages: dict[str, Any], target: str | None) -
     if target not in ("B", "A"):
         raise FormInvalid({"target_grade": ["「目标等级」应为 B 或 A"]})
     [stage] = list(stages)
+    if stages[stage]:
+        raise FormInvalid({"stages": {stage: ["等级调整只需指明环节，不填写环节数据"]}})
     records = _records(project.id, [stage])
     if not records:
         raise rules.RuleViolation("R-GA-1", f"项目没有“{stage}”环节信息")
@@ -226,22 +241,15 @@ def _create_project(org: int, header: dict[str, Any]) -> Project:
     return project
 
 
-@_atomic
-def amend(application_id: int, user: User, stages: dict[str, Any]) -> Application:
-    """Replace the stage data of a draft or returned application, with every form and rule
-    check of opening it (A-4: amend after a return). Nothing changes on a refusal."""
-    application = get_own(application_id, user)
-    if application.status not in (AppStatus.DRAFT, AppStatus.RETURNED):
-        raise NotAllowed(f"申请当前状态为“{application.status}”，不能修改")
+def amended_data(application: Application, stages: dict[str, Any]) -> dict[str, Any]:
+    """The stage data that would replace ``application``'s, after every form and rule check
+    of opening it (A-4: amend after a return); nothing is written. The lifecycle decides
+    whether the application may still change and writes it."""
     if application.kind == Kind.GRADE_ADJUST:
         raise NotAllowed("等级调整申请没有可修改的环节信息，请撤回后重新申请")
     loaded = _load(stages)
     _check_entry(application.kind, application.project, None, loaded)
-    application.data = {name: STAGES[name]().dump(data) for name, data in loaded.items()}
-    application.stages = sorted(application.data)
-    audit.record(user.username, "application_amended", f"application:{application.id}",
-                 {"stages": application.stages})
-    return application
+    return {name: STAGES[name]().dump(data) for name, data in loaded.items()}
 
 
 def get_own(application_id: int, user: User) -> Application:
@@ -257,7 +265,7 @@ def add_attachment(application_id: int, user: User, kind: str, content: bytes,
                    filename: str | None) -> Attachment:
     """Check and store an upload for a draft or returned application."""
     application = get_own(application_id, user)
-    if application.status not in (AppStatus.DRAFT, AppStatus.RETURNED):
+    if application.status not in EDITABLE:
         raise NotAllowed("申请已提交，不能再上传材料")
     return _attach(application, user, kind, content, filename)
 
@@ -295,37 +303,6 @@ def add_authority_document(application: Application, user: User, kind: str, cont
     if kind not in AUTHORITY_KINDS:
         raise FormInvalid({"kind": [f"「材料类型」不能为 {kind}"]})
     return _attach(application, user, kind, content, filename)
-
-
-def prepare_submission(application_id: int, user: User) -> Application:
-    """Mark a draft (or returned) application submitted once its materials are complete,
-    without committing: the caller commits it together with the start of its procedure."""
-    application = get_own(application_id, user)
-    if application.status not in (AppStatus.DRAFT, AppStatus.RETURNED):
-        raise NotAllowed(f"申请当前状态为“{application.status}”，不能提交")
-    kinds = set(db.session.scalars(sa.select(Attachment.kind).filter_by(
-        application_id=application.id)))
-    rules.check_attachments(application.kind, application.project.category, kinds)
-    if application.status == AppStatus.RETURNED:
-        application.rounds += 1
-    application.status = AppStatus.SUBMITTED
-    application.submitted_at = now()
-    audit.record(user.username, "application_submitted", f"application:{application.id}")
-    return application
-
-
-submit = _atomic(prepare_submission)
-
-
-@_atomic
-def withdraw(application_id: int, user: User) -> Application:
-    """Withdraw an application that is not decided yet (A-4)."""
-    application = get_own(application_id, user)
-    if application.status not in (AppStatus.DRAFT, AppStatus.SUBMITTED, AppStatus.RETURNED):
-        raise NotAllowed(f"申请当前状态为“{application.status}”，不能撤回")
-    application.status = AppStatus.WITHDRAWN
-    audit.record(user.username, "application_withdrawn", f"application:{application.id}")
-    return application
 
 
 def record_stage(project_id: int, stage: str, payload: dict[str, Any], *, source: str,

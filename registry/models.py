@@ -54,12 +54,36 @@ class Kind(enum.StrEnum):
 
 
 class AppStatus(enum.StrEnum):
+    """Where an application stands; the moves between them are ``lifecycle.states.MOVES``."""
+
     DRAFT = "draft"
-    SUBMITTED = "submitted"
-    RETURNED = "returned"
-    WITHDRAWN = "withdrawn"
-    APPROVED = "approved"
+    SUBMITTED = "submitted"  # under review
+    RETURNED = "returned"  # for amendment
+    IN_PUBLICITY = "in_publicity"
+    OBJECTION = "objection"  # an objection to its publicity is being handled
+    PUSHING = "pushing"  # to the national platform
+    PUSH_FAILED = "push_failed"  # the push ran out of retries: an incident for ops
+    APPROVED = "approved"  # pushed and entered: done
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+LABELS: dict[str, str] = {
+    AppStatus.DRAFT: "草稿",
+    AppStatus.SUBMITTED: "审核中",
+    AppStatus.RETURNED: "已退回，待修改",
+    AppStatus.IN_PUBLICITY: "公示中",
+    AppStatus.OBJECTION: "公示异议处理中",
+    AppStatus.PUSHING: "正在推送全国平台",
+    AppStatus.PUSH_FAILED: "推送全国平台失败，运维处理中",
+    AppStatus.APPROVED: "已办结（已推送全国平台）",
+    AppStatus.REJECTED: "未获同意",
+    AppStatus.WITHDRAWN: "已撤回",
+}
+"""One Chinese label per status: the API's ``status_label``, the pages, the notices."""
+
+EDITABLE = frozenset({AppStatus.DRAFT, AppStatus.RETURNED})
+"""Statuses in which the applicant may change an application's stage data and materials."""
 
 
 class Jurisdiction(Base):
@@ -200,6 +224,10 @@ class Application(Base):
     decided_at: Mapped[datetime | None] = mapped_column(index=True)  # approved or rejected
 
     project: Mapped[Project] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return LABELS.get(self.status, self.status)
 
 
 class Attachment(Base):

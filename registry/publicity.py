@@ -16,7 +16,7 @@ from forms.tasks import Objection as ObjectionForm
 
 from . import audit
 from .applications import FormInvalid, NotAllowed, NotFound
-from .models import Complaint, Objection, Project, PublicityNotice
+from .models import Complaint, Objection, Project, PublicityNotice, User
 
 
 def open_notices() -> list[PublicityNotice]:
@@ -72,6 +72,22 @@ def add_objection(notice_id: int, data: dict[str, Any]) -> Objection:
     audit.record("public", "objection_received", f"notice:{notice.id}",
                  {"objection_id": objection.id})
     return objection
+
+
+def rule_objections(application_id: int, decision: str, reason: str, user: User) -> int:
+    """Record the authority's ruling on the objections it has not ruled yet to the notices
+    of an application (A-3): upheld or dismissed, with the reason (in the caller's
+    transaction); how many were ruled."""
+    notices = sa.select(PublicityNotice.id).filter_by(application_id=application_id)
+    ruled = db.session.execute(
+        sa.update(Objection)
+        .where(Objection.notice_id.in_(notices), Objection.status == "open")
+        .values(status="upheld" if decision == "uphold" else "dismissed", ruling=reason,
+                ruled_by=user.id, ruled_at=now())
+        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    audit.record(user.username, "objection_ruled", f"application:{application_id}",
+                 {"decision": decision, "objections": ruled})
+    return int(ruled)
 
 
 def _refuse_unless_open(notice: PublicityNotice) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.db import db
+from engine.models import UserTask
 
 from .models import (
     Application,
@@ -41,9 +42,12 @@ def visible_applications(user: User) -> Any:
     query = sa.select(Application)
     if user.role == Role.ENTERPRISE:
         return query.where(Application.applicant_id == user.organisation_id)
-    if user.role in (Role.DISTRICT, Role.CITY):
-        return query.where(Application.project_id.in_(visible_projects(user).with_only_columns(
-            Project.id)))
+    in_scope = Application.project_id.in_(visible_projects(user).with_only_columns(Project.id))
+    if user.role == Role.DISTRICT:
+        return query.where(in_scope)
+    if user.role == Role.CITY:  # and what reached the city: a district's correction or B→A
+        reached = sa.select(UserTask.instance_id).where(UserTask.scope == "city")
+        return query.where(sa.or_(in_scope, Application.instance_id.in_(reached)))
     if user.role in (Role.OPS, Role.ADMIN):
         return query
     return query.where(sa.false())

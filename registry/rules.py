@@ -10,6 +10,8 @@ from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 
+from forms.stages import STAGE_NAMES
+
 from .models import Category, Kind, Project, StageRecord
 
 INTAKE_FROM = date(2024, 1, 1)
@@ -157,6 +159,40 @@ def check_attachments(kind: str, category: str, present: Collection[str]) -> Non
     if category == Category.OI and kind in (Kind.INTAKE, Kind.BACKFILL) \
             and "authenticity_letter" not in present:
         raise RuleViolation("R-OI-2", "其他行业工程须上传项目信息真实性确认函")
+
+
+def check_stage_data(kind: str, category: str, data: dict[str, Any]) -> None:
+    """R-IB-1 / R-COR-3: an application carries the data it is about: at least one stage,
+    none of them blank (a grade adjustment names its stage and carries no data)."""
+    if kind == Kind.GRADE_ADJUST:
+        return
+    filled = {stage for stage, payload in (data or {}).items()
+              if any(v not in (None, "", [], {}) for v in (payload or {}).values())}
+    rule = "R-COR-3" if kind == Kind.CORRECTION else "R-IB-1"
+    if not filled:
+        allowed = UNIT_STAGES.get((Category(category), Kind(kind)), set(STAGE_NAMES))
+        names = "、".join(STAGE_NAMES[s] for s in STAGE_NAMES if s in allowed)
+        raise RuleViolation(rule, f"申报信息为空：请至少填写一个环节（可填：{names}）")
+    blank = [STAGE_NAMES.get(s, s) for s in data if s not in filled]
+    if blank:
+        raise RuleViolation(rule, f"环节信息为空：{'、'.join(blank)}，请填写或删去")
+
+
+def check_review_items(stages: Collection[str], items: Iterable[str]) -> None:
+    """R-IB-2: a review verifies every item of the application: each of its stages and its
+    materials, each once, and nothing that is not in it."""
+    wanted = [*sorted(stages), "attachments"]
+    given = list(items)
+    names = {**STAGE_NAMES, "attachments": "申报材料"}
+    missing = [names.get(i, i) for i in wanted if i not in given]
+    extra = sorted({names.get(i, i) for i in given if i not in wanted})
+    twice = sorted({names.get(i, i) for i in given if given.count(i) > 1})
+    if missing:
+        raise RuleViolation("R-IB-2", f"逐项核实须覆盖申请的每一项，缺少：{'、'.join(missing)}")
+    if extra:
+        raise RuleViolation("R-IB-2", f"核实事项不属于本申请：{'、'.join(extra)}")
+    if twice:
+        raise RuleViolation("R-IB-2", f"核实事项重复：{'、'.join(twice)}")
 
 
 def check_party(organisation_id: int, parties: Collection[int]) -> None:

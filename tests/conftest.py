@@ -22,12 +22,13 @@ from werkzeug.serving import make_server
 import engine
 import forms
 import handlers
+import lifecycle
 from engine import clock
 from engine.db import db
 from engine.definitions import clear_cache
 from engine.worker import make_worker
 from handlers.national.simulator import create_simulator
-from web import create_app, workflow
+from web import create_app
 from web.database import prepare
 
 BPMN = Path(__file__).parent / "bpmn"
@@ -75,7 +76,9 @@ def test_catalog() -> engine.Catalog:
     catalog.add_operation("test.echo", _echo)
     catalog.add_operation("test.flaky", _flaky)
     catalog.add_form_keys(["test_form"])
-    catalog.add_messages([*workflow.MESSAGES, "reply"])
+    lifecycle.register(catalog)
+    catalog.add_messages(["reply"])
+    catalog.add_lanes({"applicant": "enterprise", "reviewer": "district_reviewer"})
     return catalog
 
 

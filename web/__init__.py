@@ -11,10 +11,11 @@ from flask_migrate import Migrate
 import engine
 import forms
 import handlers
+import lifecycle
 import registry
 from engine import db as engine_db
 
-from . import api, config, health, metrics, pages, workflow
+from . import api, config, health, metrics, pages
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -30,7 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None,
         catalog = engine.Catalog()
         handlers.register(catalog)
         forms.register(catalog)
-        catalog.add_messages(workflow.MESSAGES)
+        lifecycle.register(catalog)
     engine.init_app(app, catalog)
     registry.init_app(app)
     app.register_blueprint(health.bp)

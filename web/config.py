@@ -11,7 +11,8 @@ from typing import Any
 PASSED_THROUGH = ("CQPI_BACKFILL_DEADLINE", "CQPI_MAX_UPLOAD_BYTES", "CQPI_JOB_MAX_ATTEMPTS",
                   "CQPI_JOB_BACKOFF_SECONDS", "CQPI_QUEUE_NAME", "CQPI_PUBLICITY",
                   "CQPI_NATIONAL_URL", "CQPI_NATIONAL_TOKEN", "CQPI_NATIONAL_TIMEOUT",
-                  "CQPI_SAMPLING_DAY", "CQPI_PERMIT_TOKEN", "CQPI_METRICS_TOKEN")
+                  "CQPI_SAMPLING_DAY", "CQPI_PERMIT_TOKEN", "CQPI_METRICS_TOKEN",
+                  "CQPI_WORKFLOW_CACHE")
 """Settings taken from the environment as they are (the modules that use them parse them)."""
 
 

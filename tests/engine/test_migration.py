@@ -69,7 +69,10 @@ def _parallel_review() -> str:
                      ("<bpmn:outgoing>Flow_3<", "<bpmn:outgoing>Flow_AJ<"),
                      ("<bpmn:incoming>Flow_3<", "<bpmn:incoming>Flow_ToEnd<"),
                      ('bpmnElement="Flow_2"', 'bpmnElement="Flow_A"'),
-                     ('bpmnElement="Flow_3"', 'bpmnElement="Flow_AJ"')):
+                     ('bpmnElement="Flow_3"', 'bpmnElement="Flow_AJ"'),
+                     ("<bpmn:flowNodeRef>Task_Review</bpmn:flowNodeRef>",
+                      "<bpmn:flowNodeRef>Task_Review</bpmn:flowNodeRef>"
+                      "<bpmn:flowNodeRef>Task_Check</bpmn:flowNodeRef>")):
         text = text.replace(old, new, 1)
     for flow in ("Flow_2", "Flow_3"):  # replaced by the flows through the gateways
         line = text[text.index(f'    <bpmn:sequenceFlow id="{flow}"'):]

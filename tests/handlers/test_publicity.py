@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from handlers.entries import MOVES
 from handlers.publicity import closes_at, resumed_end
+from lifecycle.states import MOVES
 from registry.models import AppStatus
 
 

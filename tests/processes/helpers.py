@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 import engine
+import lifecycle
 from engine import clock
 from engine.db import db
 from engine.jobs import tick
@@ -21,7 +22,6 @@ from registry.models import Application, Organisation, User
 from tests.conftest import work
 from tests.registry import factory
 from tests.registry.test_applications import PDF, header, hm_stages
-from web import workflow
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 
@@ -52,11 +52,21 @@ def people() -> People:
     return People(org, unit, yuzhong, jiangbei, city)
 
 
+def signed_people() -> People:
+    """``people()`` with the procedures deployed and the enterprise user's password known
+    (``password-123``), for tests that sign in over HTTP."""
+    deploy_processes()
+    result = people()
+    result.unit.password_hash = users.generate_password_hash("password-123", method="scrypt")
+    db.session.commit()
+    return result
+
+
 def submit_intake(who: People, **project: Any) -> Application:
     application = apps.open_application(who.unit, "intake", hm_stages(), project=header(**project))
     for kind in ("report", "commitment", "application_form", "evidence"):
         apps.add_attachment(application.id, who.unit, kind, PDF, f"{kind}.pdf")
-    return workflow.submit(application.id, who.unit)
+    return lifecycle.submission.submit(application.id, who.unit)
 
 
 def open_task(application: Application) -> UserTask:
@@ -85,8 +95,32 @@ def settle(app: Flask, travel: timedelta | None = None) -> None:
     db.session.expire_all()
 
 
-REVIEW_OK = {"items": [{"item": "contract", "result": "pass"},
-                       {"item": "completion", "result": "pass"},
-                       {"item": "attachments", "result": "pass"}]}
+def review(application: Application, **problems: str) -> dict[str, Any]:
+    """A complete item-by-item review of ``application`` (R-IB-2: each of its stages and its
+    materials); ``problems`` maps items to the reason each has a problem."""
+    items = [*sorted(application.stages), "attachments"]
+    return {"items": [{"item": item, "result": "problem", "reason": problems[item]}
+                      if item in problems else {"item": item, "result": "pass"}
+                      for item in items]}
+
+
+def document(application: Application, user: User, kind: str,
+             form: dict[str, Any]) -> dict[str, Any]:
+    """``form`` naming a document of ``kind`` that ``user`` uploads to the application now
+    (a task form's ``attachment_id`` must be one of its attachments, of the right kind)."""
+    row = apps.add_authority_document(application, user, kind, PDF, f"{kind}.pdf")
+    return {**form, "attachment_id": str(row.id)}
+
+
+def review_problem(application: Application) -> dict[str, Any]:
+    """A review that finds a problem with the application's first stage (A-4: a return)."""
+    return review(application, **{sorted(application.stages)[0]: "与佐证材料不一致"})
+
+
+HM_ITEMS = ("bidding", "completion", "contract", "attachments")
+"""The review items of an intake with ``hm_stages()``."""
+REVIEW_OK = {"items": [{"item": item, "result": "pass"} for item in HM_ITEMS]}
 REVIEW_PROBLEM = {"items": [{"item": "contract", "result": "problem",
-                             "reason": "合同金额与中标金额不一致"}]}
+                             "reason": "合同金额与中标金额不一致"},
+                            *({"item": item, "result": "pass"} for item in HM_ITEMS
+                              if item != "contract")]}

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+import lifecycle
 from engine.db import db
 from registry import applications as apps
 from registry.models import Application, StageRecord
@@ -22,7 +23,6 @@ from tests.processes.helpers import (
     settle,
 )
 from tests.registry.test_applications import PDF, backfill_stages, header
-from web import workflow
 
 
 @pytest.fixture
@@ -42,12 +42,12 @@ def test_r_bf_3_backfilled_hm_data_reaches_the_platform_only_after_confirmation(
                                         project=header())
     for kind in ("report", "commitment", "application_form", "evidence"):
         apps.add_attachment(application.id, who.unit, kind, PDF, f"{kind}.pdf")
-    application = workflow.submit(application.id, who.unit)
+    application = lifecycle.submission.submit(application.id, who.unit)
     settle(app)
     assert national.state.pushes == {}
     review = open_task(application)
     assert review.element_id == "Task_DistrictReview"
-    workflow.complete_task(review.id, REVIEW_OK, who.yuzhong)
+    lifecycle.tasks.complete_task(review.id, REVIEW_OK, who.yuzhong)
     settle(app)
     settle(app, travel=timedelta(days=15))
     assert instance_of(application).status == "completed"
@@ -66,11 +66,11 @@ def test_a_4_a_returned_backfill_is_amended_or_withdrawn(app: Flask, open_backfi
                                         project=header(city_managed=True, managing_code=None))
     for kind in ("report", "commitment", "application_form", "evidence"):
         apps.add_attachment(application.id, who.unit, kind, PDF, f"{kind}.pdf")
-    application = workflow.submit(application.id, who.unit)
+    application = lifecycle.submission.submit(application.id, who.unit)
     review = open_task(application)
     assert review.element_id == "Task_CityReview"
-    workflow.complete_task(review.id, REVIEW_PROBLEM, who.city)
+    lifecycle.tasks.complete_task(review.id, REVIEW_PROBLEM, who.city)
     settle(app)
-    workflow.complete_task(open_task(application).id, {"action": "withdraw"}, who.unit)
+    lifecycle.tasks.complete_task(open_task(application).id, {"action": "withdraw"}, who.unit)
     settle(app)
     assert db.session.get(Application, application.id).status == "withdrawn"  # type: ignore[union-attr]

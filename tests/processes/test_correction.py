@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+import lifecycle
 from engine.db import db
 from engine.models import UserTask
 from registry import applications as apps
@@ -14,18 +15,18 @@ from registry.models import Application, StageRecord, StageVersion
 from tests.conftest import Simulator
 from tests.forms.test_stages import VALID
 from tests.processes.helpers import (
-    REVIEW_OK,
-    REVIEW_PROBLEM,
     People,
     deploy_processes,
+    document,
     instance_of,
     open_task,
     people,
+    review,
+    review_problem,
     settle,
 )
 from tests.registry import factory
 from tests.registry.test_applications import PDF
-from web import workflow
 
 DOCUMENT = {"document_number": "渝中建文〔2026〕90号", "issued_on": "2026-11-20",
             "commitment": True, "attachment_id": "doc-2"}
@@ -43,7 +44,7 @@ def correction(who: People, *, city: bool) -> Application:
     application = apps.open_application(who.unit, "correction", fixed, project_id=project.id)
     for kind in ("report", "commitment", "application_form", "evidence"):
         apps.add_attachment(application.id, who.unit, kind, PDF, f"{kind}.pdf")
-    return workflow.submit(application.id, who.unit)
+    return lifecycle.submission.submit(application.id, who.unit)
 
 
 def versions(application: Application) -> list[str]:
@@ -67,15 +68,18 @@ def test_r_cor_5_r_sup_3_city_managed_correction_after_the_ministry_agrees(
     correction is applied, keeping the earlier version, and pushed only after the Ministry
     agrees."""
     application = correction(who, city=True)
-    workflow.complete_task(open_task(application).id, REVIEW_OK, who.city)
+    lifecycle.tasks.complete_task(open_task(application).id, review(application), who.city)
     settle(app)
     request = open_task(application)
     assert request.element_id == "Task_RequestMinistry"
-    workflow.complete_task(request.id, REQUEST, who.city)
+    lifecycle.tasks.complete_task(
+        request.id, document(application, who.city, "ministry_request", REQUEST), who.city)
     settle(app)
     assert versions(application) == ["10100"]  # nothing changes before the Ministry agrees
     assert national.state.pushes == {}
-    workflow.complete_task(open_task(application).id, AGREED, who.city)
+    lifecycle.tasks.complete_task(open_task(application).id,
+                                  document(application, who.city, "ministry_reply", AGREED),
+                                  who.city)
     settle(app)
     assert instance_of(application).status == "completed"
     assert versions(application) == ["10100", "10200.00"]
@@ -91,19 +95,23 @@ def test_r_cor_4_r_sup_4_district_managed_goes_by_formal_document_and_sampling(
     application = correction(who, city=False)
     verify = open_task(application)
     assert (verify.element_id, verify.scope) == ("Task_DistrictVerify", "500103")
-    workflow.complete_task(verify.id, REVIEW_OK, who.yuzhong)
+    lifecycle.tasks.complete_task(verify.id, review(application), who.yuzhong)
     settle(app)
-    workflow.complete_task(open_task(application).id, DOCUMENT, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id,
+                                  document(application, who.yuzhong, "formal_document", DOCUMENT),
+                                  who.yuzhong)
     settle(app)
     check = open_task(application)
     assert check.element_id == "Task_CitySampleCheck"  # the month's first item is drawn
-    workflow.complete_task(check.id, {"passed": True}, who.city)
+    lifecycle.tasks.complete_task(check.id, {"passed": True}, who.city)
     settle(app)
-    workflow.complete_task(open_task(application).id, REQUEST, who.city)
+    lifecycle.tasks.complete_task(open_task(application).id,
+                                  document(application, who.city, "ministry_request", REQUEST),
+                                  who.city)
     settle(app)
     record = open_task(application)
     assert record.element_id == "Task_RecordReply"
-    assert workflow.ministry_replied(application.id, AGREED) == 1
+    assert lifecycle.events.ministry_replied(application.id, AGREED) == 1
     settle(app)
     assert instance_of(application).status == "completed"
     assert versions(application) == ["10100", "10200.00"]
@@ -113,11 +121,14 @@ def test_r_cor_4_r_sup_4_district_managed_goes_by_formal_document_and_sampling(
 def test_r_cor_5_no_correction_when_the_ministry_refuses(
         app: Flask, who: People, national: Simulator) -> None:
     application = correction(who, city=True)
-    workflow.complete_task(open_task(application).id, REVIEW_OK, who.city)
+    lifecycle.tasks.complete_task(open_task(application).id, review(application), who.city)
     settle(app)
-    workflow.complete_task(open_task(application).id, REQUEST, who.city)
+    lifecycle.tasks.complete_task(open_task(application).id,
+                                  document(application, who.city, "ministry_request", REQUEST),
+                                  who.city)
     settle(app)
-    workflow.complete_task(open_task(application).id, {**AGREED, "agreed": False}, who.city)
+    lifecycle.tasks.complete_task(open_task(application).id, document(
+        application, who.city, "ministry_reply", {**AGREED, "agreed": False}), who.city)
     settle(app)
     assert instance_of(application).status == "completed"
     assert db.session.get(Application, application.id).status == "rejected"  # type: ignore[union-attr]
@@ -127,7 +138,8 @@ def test_r_cor_5_no_correction_when_the_ministry_refuses(
 
 def test_a_correction_with_problems_goes_back_to_the_unit(app: Flask, who: People) -> None:
     application = correction(who, city=False)
-    workflow.complete_task(open_task(application).id, REVIEW_PROBLEM, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id, review_problem(application),
+                                  who.yuzhong)
     settle(app)
     assert open_task(application).element_id == "Task_Amend"
 
@@ -135,9 +147,9 @@ def test_a_correction_with_problems_goes_back_to_the_unit(app: Flask, who: Peopl
 def test_a_ministry_reply_without_a_waiting_correction_is_not_delivered(
         app: Flask, who: People) -> None:
     application = correction(who, city=True)
-    assert workflow.ministry_replied(application.id, AGREED) == 0
+    assert lifecycle.events.ministry_replied(application.id, AGREED) == 0
     with pytest.raises(apps.FormInvalid):
-        workflow.ministry_replied(application.id, {"agreed": "perhaps"})
+        lifecycle.events.ministry_replied(application.id, {"agreed": "perhaps"})
 
 
 def test_r_sup_5_an_undrawn_district_correction_goes_straight_to_the_ministry_request(
@@ -146,18 +158,20 @@ def test_r_sup_5_an_undrawn_district_correction_goes_straight_to_the_ministry_re
 
     _not_drawn_next(who)
     application = correction(who, city=False)
-    workflow.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id, review(application), who.yuzhong)
     settle(app)
-    workflow.complete_task(open_task(application).id, DOCUMENT, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id,
+                                  document(application, who.yuzhong, "formal_document", DOCUMENT),
+                                  who.yuzhong)
     settle(app)
     assert open_task(application).element_id == "Task_RequestMinistry"
 
 
 def test_a_4_a_returned_correction_may_be_withdrawn(app: Flask, who: People) -> None:
     application = correction(who, city=True)
-    workflow.complete_task(open_task(application).id, REVIEW_PROBLEM, who.city)
+    lifecycle.tasks.complete_task(open_task(application).id, review_problem(application), who.city)
     settle(app)
-    workflow.complete_task(open_task(application).id, {"action": "withdraw"}, who.unit)
+    lifecycle.tasks.complete_task(open_task(application).id, {"action": "withdraw"}, who.unit)
     settle(app)
     assert instance_of(application).status == "completed"
     assert db.session.get(Application, application.id).status == "withdrawn"  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+import lifecycle
 from engine import clock
 from engine.db import db
 from engine.jobs import tick
@@ -28,7 +29,6 @@ from tests.processes.helpers import (
     settle,
     submit_intake,
 )
-from web import workflow
 
 CQPI = str(Path(sys.executable).parent / "cqpi")
 
@@ -52,7 +52,7 @@ def _published_and_due(app: Flask) -> object:
     application = submit_intake(who)
     app.config["CQPI_PUBLICITY"] = "PT1S"
     try:
-        workflow.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
+        lifecycle.tasks.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
         settle(app)
     finally:
         app.config["CQPI_PUBLICITY"] = "5"

@@ -11,6 +11,7 @@ from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import lifecycle
 from engine.db import db
 from handlers.sampling import in_process, replay
 from registry import applications as apps
@@ -25,9 +26,11 @@ from tests.processes.helpers import (
     people,
     settle,
 )
+from tests.processes.helpers import (
+    document as upload,
+)
 from tests.registry import factory
 from tests.registry.test_applications import PDF
-from web import workflow
 
 APPROVE = {"approved": True, "reason": "升级环节数据与佐证材料一致"}
 DOCUMENT = {"document_number": "渝中建文〔2026〕88号", "issued_on": "2026-11-20",
@@ -42,7 +45,7 @@ def grade_application(who: People, *, city: bool, grade: str, target: str) -> Ap
                                         project_id=project.id, target_grade=target)
     for kind in ("report", "commitment", "application_form", "evidence"):
         apps.add_attachment(application.id, who.unit, kind, PDF, f"{kind}.pdf")
-    return workflow.submit(application.id, who.unit)
+    return lifecycle.submission.submit(application.id, who.unit)
 
 
 def grade_of(application: Application) -> str | None:
@@ -62,7 +65,7 @@ def test_r_ga_3_district_raises_d_to_b(app: Flask, who: People, national: Simula
     application = grade_application(who, city=False, grade="D", target="B")
     verify = open_task(application)
     assert (verify.element_id, verify.scope) == ("Task_DistrictVerify", "500103")
-    workflow.complete_task(verify.id, APPROVE, who.yuzhong)
+    lifecycle.tasks.complete_task(verify.id, APPROVE, who.yuzhong)
     settle(app)
     assert instance_of(application).status == "completed"
     assert grade_of(application) == "B"
@@ -76,17 +79,19 @@ def test_r_ga_4_r_sup_5_r_sup_6_b_to_a_goes_through_the_city(
     """R-GA-4 / R-SUP-4: the district approves and reports by formal document with its
     commitment (R-SUP-5); the city samples (R-SUP-6) and, if drawn, checks before grade A."""
     application = grade_application(who, city=False, grade="B", target="A")
-    workflow.complete_task(open_task(application).id, APPROVE, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id, APPROVE, who.yuzhong)
     settle(app)
     document = open_task(application)
     assert (document.element_id, document.form_key) == ("Task_FormalDocument", "formal_document")
     with pytest.raises(apps.FormInvalid):
-        workflow.complete_task(document.id, {**DOCUMENT, "commitment": False}, who.yuzhong)
-    workflow.complete_task(document.id, DOCUMENT, who.yuzhong)
+        lifecycle.tasks.complete_task(document.id, {**DOCUMENT, "commitment": False},
+                                      who.yuzhong)
+    lifecycle.tasks.complete_task(document.id, upload(application, who.yuzhong,
+                                                      "formal_document", DOCUMENT), who.yuzhong)
     settle(app)
     check = open_task(application)  # the first item of the month is always drawn (A-5)
     assert (check.element_id, check.scope) == ("Task_CitySampleCheck", "city")
-    workflow.complete_task(check.id, {"passed": True}, who.city)
+    lifecycle.tasks.complete_task(check.id, {"passed": True}, who.city)
     settle(app)
     assert instance_of(application).status == "completed"
     assert grade_of(application) == "A"
@@ -100,18 +105,20 @@ def test_r_ga_5_r_sup_3_city_managed_d_to_a_by_the_city(app: Flask, who: People)
     application = grade_application(who, city=True, grade="D", target="A")
     verify = open_task(application)
     assert (verify.element_id, verify.candidate_group) == ("Task_CityVerify", "市住建委")
-    workflow.complete_task(verify.id, APPROVE, who.city)
+    lifecycle.tasks.complete_task(verify.id, APPROVE, who.city)
     settle(app)
     assert grade_of(application) == "A"
 
 
 def test_a_failed_sample_returns_the_application(app: Flask, who: People) -> None:
     application = grade_application(who, city=False, grade="B", target="A")
-    workflow.complete_task(open_task(application).id, APPROVE, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id, APPROVE, who.yuzhong)
     settle(app)
-    workflow.complete_task(open_task(application).id, DOCUMENT, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id,
+                                  upload(application, who.yuzhong, "formal_document", DOCUMENT),
+                                  who.yuzhong)
     settle(app)
-    workflow.complete_task(open_task(application).id,
+    lifecycle.tasks.complete_task(open_task(application).id,
                            {"passed": False, "findings": "佐证材料与现场不符"}, who.city)
     settle(app)
     assert open_task(application).element_id == "Task_Amend"
@@ -120,7 +127,7 @@ def test_a_failed_sample_returns_the_application(app: Flask, who: People) -> Non
 
 def test_a_verification_that_fails_returns_the_application(app: Flask, who: People) -> None:
     application = grade_application(who, city=False, grade="D", target="B")
-    workflow.complete_task(open_task(application).id,
+    lifecycle.tasks.complete_task(open_task(application).id,
                            {"approved": False, "reason": "佐证材料不足"}, who.yuzhong)
     settle(app)
     assert open_task(application).element_id == "Task_Amend"
@@ -179,9 +186,11 @@ def test_r_sup_5_an_undrawn_b_to_a_is_handled_at_once_on_the_commitment(
     """R-SUP-5: not drawn, the city handles the item at once on the district's commitment."""
     _not_drawn_next(who)
     application = grade_application(who, city=False, grade="B", target="A")
-    workflow.complete_task(open_task(application).id, APPROVE, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id, APPROVE, who.yuzhong)
     settle(app)
-    workflow.complete_task(open_task(application).id, DOCUMENT, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id,
+                                  upload(application, who.yuzhong, "formal_document", DOCUMENT),
+                                  who.yuzhong)
     settle(app)
     assert instance_of(application).status == "completed"
     assert grade_of(application) == "A"

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 import engine
+import lifecycle
 from engine.db import db
 from registry.applications import NotAllowed
 from registry.models import Application, PublicityNotice, StageRecord
@@ -24,7 +25,6 @@ from tests.processes.helpers import (
     settle,
     submit_intake,
 )
-from web import workflow
 
 PAST_PUBLICITY = timedelta(days=15)
 """Far enough ahead that any 5-working-day publicity period (A-1) has ended."""
@@ -44,19 +44,20 @@ def test_r_ib_2_a_4_returned_amended_approved_published_pushed_with_grade_d(
     assert (review.element_id, review.candidate_group, review.scope) == (
         "Task_DistrictReview", "区县住建主管部门", "500103")
 
-    workflow.complete_task(review.id, REVIEW_PROBLEM, who.yuzhong)
+    lifecycle.tasks.complete_task(review.id, REVIEW_PROBLEM, who.yuzhong)
     settle(app)
     amend = open_task(application)
     assert (amend.element_id, amend.scope) == ("Task_Amend", f"org:{who.org.id}")
     assert db.session.get(Application, application.id).status == "returned"
 
-    workflow.complete_task(amend.id, {"action": "resubmit", "note": "已更正合同金额"}, who.unit)
+    lifecycle.tasks.complete_task(amend.id, {"action": "resubmit", "note": "已更正合同金额"},
+                                  who.unit)
     settle(app)
     again = open_task(application)
     assert again.element_id == "Task_DistrictReview"
     assert db.session.get(Application, application.id).rounds == 1
 
-    workflow.complete_task(again.id, REVIEW_OK, who.yuzhong)
+    lifecycle.tasks.complete_task(again.id, REVIEW_OK, who.yuzhong)
     settle(app)
     notice = db.session.scalar(sa.select(PublicityNotice))
     assert notice is not None and notice.status == "open"
@@ -83,8 +84,8 @@ def test_r_sup_1_city_managed_projects_are_reviewed_by_the_city(
     assert (review.element_id, review.candidate_group, review.scope) == (
         "Task_CityReview", "市住建委", "city")
     with pytest.raises(NotAllowed):
-        workflow.complete_task(review.id, REVIEW_OK, who.yuzhong)
-    workflow.complete_task(review.id, REVIEW_OK, who.city)
+        lifecycle.tasks.complete_task(review.id, REVIEW_OK, who.yuzhong)
+    lifecycle.tasks.complete_task(review.id, REVIEW_OK, who.city)
 
 
 def test_a_district_reviewer_cannot_act_on_another_district_or_the_unit_on_a_review(
@@ -93,14 +94,14 @@ def test_a_district_reviewer_cannot_act_on_another_district_or_the_unit_on_a_rev
     review = open_task(application)
     for stranger in (who.jiangbei, who.city, who.unit):
         with pytest.raises(NotAllowed):
-            workflow.complete_task(review.id, REVIEW_OK, stranger)
+            lifecycle.tasks.complete_task(review.id, REVIEW_OK, stranger)
 
 
 def test_a_4_the_unit_may_withdraw_after_a_return(app: Flask, who) -> None:  # type: ignore[no-untyped-def]
     application = submit_intake(who)
-    workflow.complete_task(open_task(application).id, REVIEW_PROBLEM, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id, REVIEW_PROBLEM, who.yuzhong)
     settle(app)
-    workflow.complete_task(open_task(application).id, {"action": "withdraw"}, who.unit)
+    lifecycle.tasks.complete_task(open_task(application).id, {"action": "withdraw"}, who.unit)
     settle(app)
     assert instance_of(application).status == "completed"
     assert db.session.get(Application, application.id).status == "withdrawn"  # type: ignore[union-attr]
@@ -108,7 +109,7 @@ def test_a_4_the_unit_may_withdraw_after_a_return(app: Flask, who) -> None:  # t
 
 def _published(app: Flask, who) -> Application:  # type: ignore[no-untyped-def]
     application = submit_intake(who)
-    workflow.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
     settle(app)
     return application
 
@@ -120,12 +121,12 @@ def test_a_3_an_upheld_objection_stops_the_push_and_returns_the_application(
     application = _published(app, who)
     notice = db.session.scalar(sa.select(PublicityNotice))
     assert notice is not None
-    workflow.raise_objection(notice.id, {"name": "王五", "contact": "023-12345678",
+    lifecycle.events.raise_objection(notice.id, {"name": "王五", "contact": "023-12345678",
                                          "content": "该项目实际未竣工"})
     ruling = open_task(application)
     assert (ruling.element_id, ruling.scope, ruling.form_key) == (
         "Task_DistrictRuling", "500103", "objection_ruling")
-    workflow.complete_task(ruling.id, {"decision": "uphold", "reason": "经核查异议属实"},
+    lifecycle.tasks.complete_task(ruling.id, {"decision": "uphold", "reason": "经核查异议属实"},
                            who.yuzhong)
     settle(app)
     assert national.state.pushes == {}
@@ -139,25 +140,28 @@ def test_a_3_a_dismissed_objection_lets_the_push_go_ahead_once(
     application = _published(app, who)
     notice = db.session.scalar(sa.select(PublicityNotice))
     assert notice is not None
-    workflow.raise_objection(notice.id, {"name": "王五", "contact": "023-12345678",
+    lifecycle.events.raise_objection(notice.id, {"name": "王五", "contact": "023-12345678",
                                          "content": "怀疑金额不实"})
     ruling = open_task(application)
-    workflow.complete_task(ruling.id, {"decision": "dismiss", "reason": "与合同备案一致"},
+    lifecycle.tasks.complete_task(ruling.id, {"decision": "dismiss", "reason": "与合同备案一致"},
                            who.yuzhong)
-    settle(app)
+    settle(app)  # A-3: publicity resumes, its end moved by the pause; then the push
+    assert db.session.get(Application, application.id).status == "in_publicity"  # type: ignore[union-attr]
+    assert national.state.pushes == {}
+    settle(app, travel=PAST_PUBLICITY)
     assert instance_of(application).status == "completed"
     assert len(national.state.pushes) == 1
 
 
 def test_objections_after_publicity_are_refused(app: Flask, who) -> None:  # type: ignore[no-untyped-def]
     application = submit_intake(who)
-    workflow.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
     settle(app)
     settle(app, travel=PAST_PUBLICITY)
     notice = db.session.scalar(sa.select(PublicityNotice))
     assert notice is not None and notice.status == "closed"
     with pytest.raises(NotAllowed, match="公示期已结束"):
-        workflow.raise_objection(notice.id, {"name": "王五", "contact": "023-12345678",
+        lifecycle.events.raise_objection(notice.id, {"name": "王五", "contact": "023-12345678",
                                              "content": "迟到的异议"})
 
 
@@ -165,7 +169,7 @@ def test_a_push_that_fails_is_retried_and_reaches_the_platform_once(
         app: Flask, who, national: Simulator) -> None:  # type: ignore[no-untyped-def]
     national.state.fail_next = 2
     application = submit_intake(who)
-    workflow.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
     settle(app)
     settle(app, travel=PAST_PUBLICITY)
     assert instance_of(application).status == "completed"
@@ -182,7 +186,7 @@ def test_submitting_without_a_deployed_procedure_changes_nothing(app: Flask) -> 
     for kind in ("report", "commitment", "application_form", "evidence"):
         apps.add_attachment(application.id, who.unit, kind, PDF, f"{kind}.pdf")
     with pytest.raises(engine.NotFound):
-        workflow.submit(application.id, who.unit)
+        lifecycle.submission.submit(application.id, who.unit)
     assert db.session.get(Application, application.id).status == "draft"  # type: ignore[union-attr]
 
 
@@ -192,7 +196,7 @@ def test_a_1_publicity_lasts_five_working_days(app: Flask, who) -> None:  # type
     from registry.calendar import period_end
 
     application = submit_intake(who)
-    workflow.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id, REVIEW_OK, who.yuzhong)
     settle(app)
     notice = db.session.scalar(sa.select(PublicityNotice))
     assert notice is not None
@@ -209,7 +213,7 @@ def test_notices_reach_the_reviewers_group_and_the_applicant(app: Flask, who) ->
     from registry.models import Notification
 
     application = submit_intake(who)
-    workflow.complete_task(open_task(application).id, REVIEW_PROBLEM, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id, REVIEW_PROBLEM, who.yuzhong)
     settle(app)
     audiences = [n.audience for n in db.session.scalars(
         sa.select(Notification).order_by(Notification.id))]

@@ -11,6 +11,7 @@ from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import lifecycle
 from engine.db import db
 from engine.models import Instance, UserTask
 from handlers.sampling import monthly_draw
@@ -58,10 +59,11 @@ def test_r_sup_7_a_6_a_complaint_confirmed_false_is_marked_and_pushed(
     [task] = open_tasks("inspection-")
     assert (task.element_id, task.scope, task.form_key) == ("Task_Inspect", "city", "inspection")
     with pytest.raises(Exception, match="至少需要 2 项"):
-        workflow.complete_task(task.id, {"inspectors": INSPECTORS[:1], "inspected_on": "2026-11-26",
+        lifecycle.tasks.complete_task(task.id, {"inspectors": INSPECTORS[:1],
+                                                "inspected_on": "2026-11-26",
                                          "on_site": True, "result": "false", "findings": "x"},
                                who.city)
-    workflow.complete_task(task.id, {"inspectors": INSPECTORS, "inspected_on": "2026-11-26",
+    lifecycle.tasks.complete_task(task.id, {"inspectors": INSPECTORS, "inspected_on": "2026-11-26",
                                      "on_site": True, "result": "false",
                                      "findings": "现场无此工程"}, who.city)
     settle(app)
@@ -77,7 +79,7 @@ def test_r_sup_7_a_6_a_complaint_confirmed_false_is_marked_and_pushed(
 def test_r_sup_7_a_genuine_project_closes_the_complaint(app: Flask, who: People) -> None:
     complaint, project_id = complain(who)
     [task] = open_tasks("inspection-")
-    workflow.complete_task(task.id, {"inspectors": INSPECTORS, "inspected_on": "2026-11-26",
+    lifecycle.tasks.complete_task(task.id, {"inspectors": INSPECTORS, "inspected_on": "2026-11-26",
                                      "on_site": False, "result": "genuine",
                                      "findings": "各环节信息与备案一致"}, who.city)
     settle(app)
@@ -125,7 +127,7 @@ def test_r_sup_2_a_5_a_6_monthly_sampling_per_district_and_failed_items_inspecte
     assert len(checks) == 4 and {t.element_id for t in checks} == {"Task_CheckSample"}
     for i, task in enumerate(checks):
         result = {"passed": False, "findings": "竣工日期不符"} if i == 0 else {"passed": True}
-        workflow.complete_task(task.id, result, who.city)
+        lifecycle.tasks.complete_task(task.id, result, who.city)
     settle(app)
     [inspection] = db.session.scalars(sa.select(Inspection)).all()
     assert inspection.trigger == "sample" and inspection.draw_id is not None

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from engine.db import db
+from lifecycle import guards, submission
 from registry import applications as apps
 from registry.models import Application, Attachment, Project, ProjectParty, StageRecord
 from registry.rules import RuleViolation
@@ -127,16 +128,16 @@ def test_r_oi_2_oi_submission_needs_the_authenticity_letter(org_user: tuple[Any,
     application = apps.open_application(user, "intake", hm_stages(), project=oi)
     for kind in ("report", "commitment", "application_form", "evidence"):
         apps.add_attachment(application.id, user, kind, PDF, f"{kind}.pdf")
-    refused("R-OI-2", apps.submit, application.id, user)
+    refused("R-OI-2", guards.check_submittable, application)
     apps.add_attachment(application.id, user, "authenticity_letter", PDF, "确认函.pdf")
-    assert apps.submit(application.id, user).status == "submitted"
+    guards.check_submittable(application)
 
 
 def test_r_ib_1_submission_needs_the_four_materials(org_user: tuple[Any, Any]) -> None:
     _, user = org_user
     application = apps.open_application(user, "intake", hm_stages(), project=header())
     apps.add_attachment(application.id, user, "report", PDF, "补录报告.pdf")
-    error = refused("R-IB-1", apps.submit, application.id, user)
+    error = refused("R-IB-1", guards.check_submittable, application)
     assert "企业承诺书、企业申请表、佐证材料" in str(error)
 
 
@@ -312,28 +313,12 @@ def test_only_enterprise_users_apply_and_only_their_own(org_user: tuple[Any, Any
     other = factory.enterprise_user()
     db.session.commit()
     with pytest.raises(apps.NotFound):
-        apps.submit(application.id, other)
+        submission.submit(application.id, other)
     from registry import users
     reviewer = users.create_user("rev1", "password-123", "city_reviewer", "市级审核")
     db.session.commit()
     with pytest.raises(apps.NotAllowed):
         apps.open_application(reviewer, "intake", hm_stages(), project=header())
-
-
-def test_withdraw_and_resubmit_rounds(org_user: tuple[Any, Any]) -> None:
-    _, user = org_user
-    application = apps.open_application(user, "intake", hm_stages(), project=header())
-    for kind in ("report", "commitment", "application_form", "evidence"):
-        apps.add_attachment(application.id, user, kind, PDF, f"{kind}.pdf")
-    apps.submit(application.id, user)
-    with pytest.raises(apps.NotAllowed):
-        apps.submit(application.id, user)
-    db.session.get(Application, application.id).status = "returned"  # type: ignore[union-attr]
-    db.session.commit()
-    assert apps.submit(application.id, user).rounds == 1
-    assert apps.withdraw(application.id, user).status == "withdrawn"
-    with pytest.raises(apps.NotAllowed):
-        apps.withdraw(application.id, user)
 
 
 @pytest.mark.parametrize(("changes", "ok"), [
@@ -387,18 +372,20 @@ def test_r_cor_3_a_correction_needs_its_report_and_materials(org_user: tuple[Any
         user, "correction", {"completion": dict(VALID["completion"], actual_cost="1")},
         project_id=project.id)
     apps.add_attachment(application.id, user, "commitment", PDF, "承诺书.pdf")
-    error = refused("R-COR-3", apps.submit, application.id, user)
+    error = refused("R-COR-3", guards.check_submittable, application)
     assert "报告" in str(error)
 
 
 def test_every_registry_change_leaves_an_audit_event(org_user: tuple[Any, Any]) -> None:
     from registry.models import AuditEvent
+    from tests.processes.helpers import deploy_processes
 
     _, user = org_user
+    deploy_processes()
     application = apps.open_application(user, "intake", hm_stages(), project=header())
     for kind in ("report", "commitment", "application_form", "evidence"):
         apps.add_attachment(application.id, user, kind, PDF, f"{kind}.pdf")
-    apps.submit(application.id, user)
+    submission.submit(application.id, user)
     events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
     assert [e.action for e in events] == ["application_opened", *["attachment_added"] * 4,
                                           "application_submitted"]

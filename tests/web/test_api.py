@@ -14,7 +14,12 @@ from flask import Flask
 from engine.db import db
 from registry import users
 from tests.conftest import Simulator
-from tests.processes.helpers import REVIEW_OK, People, deploy_processes, people, settle
+from tests.processes.helpers import (
+    REVIEW_OK,
+    People,
+    settle,
+    signed_people,
+)
 from tests.registry.test_applications import PDF, header, hm_stages
 from tests.registry.test_permits import FEED
 
@@ -28,11 +33,7 @@ def login(client: Any, username: str, password: str = "password-123") -> dict[st
 
 @pytest.fixture
 def who(app: Flask) -> People:
-    deploy_processes()
-    result = people()
-    result.unit.password_hash = users.generate_password_hash("password-123", method="scrypt")
-    db.session.commit()
-    return result
+    return signed_people()
 
 
 def open_intake(client: Any, headers: dict[str, str]) -> int:
@@ -77,11 +78,12 @@ def test_an_intake_goes_from_opening_to_the_national_push_over_http(
     assert notice["status"] == "open"
     settle(app, travel=timedelta(days=15))
     final = client.get(f"/api/v1/applications/{application_id}", headers=unit).get_json()
-    assert final["status"] == "approved"
+    assert (final["status"], final["status_label"]) == ("approved", "已办结（已推送全国平台）")
+    assert final["project_number"] == "NP0000000001"  # the platform's number, as pages show
     assert [e["kind"] for e in final["history"]][-1] == "instance_completed"
     assert len(national.state.pushes) == 1
     unit_notices = client.get("/api/v1/notifications", headers=unit).get_json()
-    assert unit_notices[0]["title"].endswith("已办结")
+    assert unit_notices[0]["title"].endswith("：已办结（已推送全国平台）")
 
 
 def test_another_organisation_and_another_district_see_nothing(

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 from lxml import etree
 
+import lifecycle
 from engine.db import db
 from engine.models import Definition, Instance
 from registry import demo
@@ -22,7 +23,6 @@ from tests.processes.helpers import PROCESSES, REVIEW_OK, open_task, settle
 from tests.web.browser import Shots, browser, sign_in
 from tests.web.test_browser import _quiet
 from tests.web.test_browser_ops import _intake
-from web import workflow
 
 INTAKE = (PROCESSES / "intake.bpmn").read_text()
 BROKEN = INTAKE.replace(' default="Flow_ToDistrict"', "", 1)
@@ -65,7 +65,7 @@ def test_an_analyst_fixes_a_diagram_deploys_v2_and_moves_an_instance(
     assert (_version_of(stays), _version_of(moves), _version_of(fresh)) == (1, 2, 2)
     reviewer = db.session.scalar(sa.select(User).filter_by(username="yuzhong"))
     for application in (stays, moves, fresh):
-        workflow.complete_task(open_task(application).id, REVIEW_OK, reviewer)
+        lifecycle.tasks.complete_task(open_task(application).id, REVIEW_OK, reviewer)
     settle(app)
     settle(app, travel=timedelta(days=20))
     for application in (stays, moves, fresh):

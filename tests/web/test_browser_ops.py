@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+import lifecycle
 from engine.db import db
 from registry import demo
 from registry.models import Application, AuditEvent, User
@@ -17,7 +18,6 @@ from tests.processes.helpers import REVIEW_OK, open_task, settle
 from tests.registry.test_applications import PDF, header, hm_stages
 from tests.web.browser import Shots, browser, sign_in
 from tests.web.test_browser import _quiet
-from web import workflow
 
 
 def _intake() -> Application:
@@ -27,7 +27,7 @@ def _intake() -> Application:
     opened = apps.open_application(user, "intake", hm_stages(), project=header(name="运维演示项目"))
     for kind in ("report", "commitment", "application_form", "evidence"):
         apps.add_attachment(opened.id, user, kind, PDF, f"{kind}.pdf")
-    return workflow.submit(opened.id, user)
+    return lifecycle.submission.submit(opened.id, user)
 
 
 
@@ -53,7 +53,7 @@ def test_ops_sees_the_waiting_task_on_the_diagram_and_retries_a_failed_push(
         shot(page, "waiting-in-review")
 
         user = db.session.scalar(sa.select(User).filter_by(username="yuzhong"))
-        workflow.complete_task(open_task(application).id, REVIEW_OK, user)
+        lifecycle.tasks.complete_task(open_task(application).id, REVIEW_OK, user)
         national.state.fail_next = 100  # the national platform is down
         settle(app)
         settle(app, travel=timedelta(days=20))

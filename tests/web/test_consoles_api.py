@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+import lifecycle
 from engine.db import db
 from registry import users
 from tests.conftest import Simulator
@@ -21,7 +22,6 @@ from tests.processes.helpers import (
     submit_intake,
 )
 from tests.web.test_api import login
-from web import workflow
 
 
 @pytest.fixture
@@ -50,12 +50,12 @@ def test_ops_sees_and_repairs_an_instance(app: Flask, client: Any, national: Sim
                        json={"reason": "核查数据"}).get_json() == {"status": "suspended"}
     review = open_task(application)
     with pytest.raises(Exception, match="suspended"):
-        workflow.complete_task(review.id, REVIEW_OK, who.yuzhong)
+        lifecycle.tasks.complete_task(review.id, REVIEW_OK, who.yuzhong)
     assert client.post(f"/api/v1/instances/{row['id']}/resume", headers=ops,
                        json={}).get_json() == {"status": "waiting"}
 
     national.state.fail_next = 100
-    workflow.complete_task(review.id, REVIEW_OK, who.yuzhong)
+    lifecycle.tasks.complete_task(review.id, REVIEW_OK, who.yuzhong)
     settle(app)
     from datetime import timedelta
     settle(app, travel=timedelta(days=15))

@@ -20,7 +20,7 @@ from forms.tasks import Review
 from registry import users
 from tests.conftest import BPMN, deploy
 from tests.engine.test_runtime import open_tasks
-from tests.processes.helpers import People, deploy_processes, people
+from tests.processes.helpers import People, signed_people
 from tests.web.test_api import login, open_intake
 from tests.web.test_pages import csrf, sign_in
 from web.api.errors import MAX_JSON_DEPTH, json_depth, lone_surrogate_at
@@ -44,11 +44,7 @@ def refused(response: Any, status: int) -> dict[str, Any]:
 
 @pytest.fixture
 def who(app: Flask) -> People:
-    deploy_processes()
-    result = people()
-    result.unit.password_hash = users.generate_password_hash("password-123", method="scrypt")
-    db.session.commit()
-    return result
+    return signed_people()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+import lifecycle
 from engine import queries
 from engine.db import db
 from engine.models import UserTask
@@ -19,7 +20,6 @@ from registry.models import Application, Attachment, WizardDraft
 from tests.processes.helpers import deploy_processes, open_task, people, settle
 from tests.processes.test_grade_adjust import APPROVE, grade_application
 from tests.registry.test_applications import PDF, header, hm_stages
-from web import workflow
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -52,7 +52,7 @@ def _application(username: str = "qiye") -> Application:
     opened = apps.open_application(user, "intake", hm_stages(), project=header(name="页面测试项目"))
     for kind in ("report", "commitment", "application_form", "evidence"):
         apps.add_attachment(opened.id, user, kind, PDF, f"{kind}.pdf")
-    return workflow.submit(opened.id, user)
+    return lifecycle.submission.submit(opened.id, user)
 
 
 def test_sign_in_sends_each_role_to_its_work_and_refuses_a_wrong_password(
@@ -205,7 +205,7 @@ def test_a_district_reports_to_the_city_with_its_formal_document_uploaded(app: F
     deploy_processes()
     who = people()
     application = grade_application(who, city=False, grade="B", target="A")
-    workflow.complete_task(open_task(application).id, APPROVE, who.yuzhong)
+    lifecycle.tasks.complete_task(open_task(application).id, APPROVE, who.yuzhong)
     settle(app)
     task = open_task(application)
     client = app.test_client()

@@ -158,8 +158,8 @@ def test_two_starts_at_once_start_one_instance(app: Flask, who: People,
 def test_a_start_that_loses_to_an_active_instance_answers_it(
         app: Flask, who: People, monkeypatch: pytest.MonkeyPatch) -> None:
     """The database allows one active instance per business key: a start that did not see
-    the other one (it looked just before the other committed) gets an IntegrityError and
-    answers the existing instance instead."""
+    the other one (it looked just before the other committed) gets a Conflict from the
+    engine and answers the existing instance instead."""
     other = engine.start("monthly_sampling", business_key=monthly_key(PERIOD), scope="city",
                          data={"period": PERIOD}, actor="elsewhere")  # started without a claim
     real = engine.instance_by_key
@@ -230,7 +230,8 @@ def test_a_bad_period_is_refused_naming_the_field(client: Any, who: People, sent
                               content_type="text/plain")
     else:
         refused = client.post(START, headers=ops, json=sent)
-    assert refused.status_code == 422, refused.get_json()
+    # a body that is not JSON is refused for its type, like on every JSON endpoint
+    assert refused.status_code == (415 if sent == "not json" else 422), refused.get_json()
     answer = refused.get_json()
     assert not answer["message"].isascii(), answer
     if isinstance(sent, dict) and "districts" not in sent:

@@ -117,6 +117,21 @@ class Client:
     def complete(self, task: dict[str, Any], data: dict[str, Any]) -> None:
         self.post(f"/api/v1/tasks/{task['id']}/complete", json=data)
 
+    def review(self, app_id: int, reader: Client) -> None:
+        """Pass the application's next task, a review of each of its stages and its
+        materials (R-IB-2)."""
+        task = reader.next_task(app_id, reader)
+        assert task is not None
+        stages = self.get(f"/api/v1/applications/{app_id}")["stages"]
+        self.complete(task, {"items": [{"item": item, "result": "pass"}
+                                       for item in [*stages, "attachments"]]})
+
+    def document(self, app_id: int, kind: str, form: dict[str, Any]) -> dict[str, Any]:
+        """``form`` naming a document of ``kind`` this reviewer uploads to the application."""
+        sent = self.post(f"/api/v1/applications/{app_id}/attachments", 201, data={"kind": kind},
+                         files={"file": (f"{kind}.pdf", PDF, "application/pdf")})
+        return {**form, "attachment_id": str(sent["id"])}
+
 
 def _finished(reader: Client, app_id: int) -> str:
     deadline = time.monotonic() + 60
@@ -130,7 +145,7 @@ def _finished(reader: Client, app_id: int) -> str:
 
 APPROVE = {"approved": True, "reason": "核实无误"}
 DOCUMENT = {"document_number": "渝中建文〔2026〕1号", "issued_on": "2026-11-20",
-            "commitment": True, "attachment_id": "doc"}
+            "commitment": True}
 
 
 def _correct(qiye: Client, yuzhong: Client, city: Client, project_id: int) -> None:
@@ -141,19 +156,19 @@ def _correct(qiye: Client, yuzhong: Client, city: Client, project_id: int) -> No
     fixed = dict(contract["payload"], amount="12900.00")
     correction = qiye.apply({"kind": "correction", "project_id": project_id,
                              "stages": {"contract": fixed}})
-    yuzhong.complete(qiye.next_task(correction, qiye), REVIEW_OK)
-    yuzhong.complete(qiye.next_task(correction, qiye), DOCUMENT)
+    yuzhong.review(correction, qiye)
+    yuzhong.complete(qiye.next_task(correction, qiye),
+                     yuzhong.document(correction, "formal_document", DOCUMENT))
     task = qiye.next_task(correction, qiye)
     assert task is not None
     if task["element_id"] == "Task_CitySampleCheck":
         city.complete(task, {"passed": True})
         task = qiye.next_task(correction, qiye)
     assert task is not None and task["element_id"] == "Task_RequestMinistry"
-    city.complete(task, {"document_number": "渝建函〔2026〕1号", "issued_on": "2026-11-21",
-                         "attachment_id": "req"})
-    city.complete(qiye.next_task(correction, qiye), {
-        "agreed": True, "reply_number": "建市函〔2026〕9号", "replied_on": "2026-11-25",
-        "attachment_id": "reply"})
+    city.complete(task, city.document(correction, "ministry_request", {
+        "document_number": "渝建函〔2026〕1号", "issued_on": "2026-11-21"}))
+    city.complete(qiye.next_task(correction, qiye), city.document(correction, "ministry_reply", {
+        "agreed": True, "reply_number": "建市函〔2026〕9号", "replied_on": "2026-11-25"}))
     assert _finished(qiye, correction) == "approved"
 
 
@@ -165,14 +180,14 @@ def test_oi_sub_correction_and_every_grade_step_over_http(server: str) -> None:
     oi = shuili.apply({"kind": "intake", "stages": hm_stages(), "project": header(
         name="演示水利项目", category="OI", sector="05", location_code="500116",
         managing_code="500116")}, letters=("authenticity_letter",))
-    jiangjin.complete(shuili.next_task(oi, shuili), REVIEW_OK)
+    jiangjin.review(oi, shuili)
 
     [general] = qiye.get("/api/v1/projects?number=5001032024010001")
     sub_stages = {k: v for k, v in hm_stages().items() if k in ("contract", "completion")}
     sub = muqiang.apply({"kind": "intake", "stages": sub_stages, "project": header(
         name="演示分包项目", category="SUB", general_project_id=general["id"],
         role="专业承包/分包")})
-    yuzhong.complete(muqiang.next_task(sub, muqiang), REVIEW_OK)
+    yuzhong.review(sub, muqiang)
 
     _correct(qiye, yuzhong, city, general["id"])
     d_to_b = qiye.apply({"kind": "grade_adjust", "project_id": general["id"],
@@ -182,7 +197,8 @@ def test_oi_sub_correction_and_every_grade_step_over_http(server: str) -> None:
     b_to_a = qiye.apply({"kind": "grade_adjust", "project_id": general["id"],
                          "stages": {"contract": {}}, "target_grade": "A"})
     yuzhong.complete(qiye.next_task(b_to_a, qiye), APPROVE)
-    yuzhong.complete(qiye.next_task(b_to_a, qiye), DOCUMENT)
+    yuzhong.complete(qiye.next_task(b_to_a, qiye),
+                     yuzhong.document(b_to_a, "formal_document", DOCUMENT))
     task = qiye.next_task(b_to_a, qiye)
     if task is not None:  # drawn for the city's check (R-SUP-6)
         city.complete(task, {"passed": True})

@@ -1,4 +1,5 @@
-"""``/api/v1/applications``: open, upload, submit, withdraw, read; each for its own people."""
+"""``/api/v1/applications``: open, amend, upload, submit, withdraw, read; each for its own
+people, every move through ``lifecycle``."""
 
 from __future__ import annotations
 
@@ -11,16 +12,18 @@ from flask_smorest import Blueprint
 
 from engine import queries
 from engine.db import db
-from forms.api import ApplicationIn, ApplicationOut, AttachmentOut, Page
+from forms.api import ApplicationAmend, ApplicationIn, ApplicationOut, AttachmentOut, Page
+from lifecycle import reviews, submission
 from registry import applications as apps
-from registry.models import Application, Attachment, User
+from registry.models import Application, Attachment, Role, User
 from registry.queries import visible_applications
-from web import workflow
 
 from .auth import signed_in, signed_in_user
 
 blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications",
                 description="申请：入库、补录、勘误、等级调整")
+
+ID = "<int(max=2147483647):application_id>"
 
 
 def visible(application_id: int, user: User) -> Application:
@@ -33,14 +36,16 @@ def visible(application_id: int, user: User) -> Application:
 
 
 def detail(application: Application) -> Application:
-    """The application with its attachments, open tasks and history attached for dumping."""
+    """The application with its attachments, open tasks, history and last review attached
+    for dumping."""
     shown: Any = application
     shown.attachments = db.session.scalars(
         sa.select(Attachment).filter_by(application_id=application.id)).all()
-    shown.open_tasks, shown.history = [], []
+    shown.open_tasks, shown.history, shown.last_review = [], [], None
     if application.instance_id is not None:
         shown.open_tasks = queries.open_tasks(application.instance_id)
         shown.history = queries.history(application.instance_id)
+        shown.last_review = reviews.last_review(shown.history)
     return application
 
 
@@ -66,43 +71,69 @@ class Applications(MethodView):
                                      target_grade=data.get("target_grade"))
 
 
-@blp.get("/<int(max=2147483647):application_id>")
-@signed_in
-@blp.response(200, ApplicationOut)
-def get_application(application_id: int) -> Any:
-    """One application with its attachments, open tasks and history."""
-    return detail(visible(application_id, signed_in_user()))
+@blp.route(f"/{ID}")
+class OneApplication(MethodView):
+    @signed_in
+    @blp.response(200, ApplicationOut)
+    def get(self, application_id: int) -> Any:
+        """One application with its attachments, open tasks, history and last review (the
+        reviewer's items and reasons per stage)."""
+        return detail(visible(application_id, signed_in_user()))
+
+    @signed_in
+    @blp.arguments(ApplicationAmend)
+    @blp.response(200, ApplicationOut)
+    def patch(self, data: dict[str, Any], application_id: int) -> Any:
+        """Replace the stage data of a draft or returned application (A-4), with every check
+        of opening it; 409 once it is submitted."""
+        return detail(submission.amend(application_id, signed_in_user(), data["stages"]))
 
 
-@blp.post("/<int(max=2147483647):application_id>/attachments")
+@blp.post(f"/{ID}/attachments")
 @signed_in
 @blp.response(201, AttachmentOut)
 @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["kind", "file"],
-    "properties": {"kind": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}}}})
+    "properties": {"kind": {"type": "string", "description": (
+        "enterprise: report, commitment, application_form, evidence, authenticity_letter; "
+        "reviewers: formal_document, ministry_request, ministry_reply")},
+                   "file": {"type": "string", "format": "binary"}}}}}})
 def upload(application_id: int) -> Any:
-    """Upload one file (PDF, OFD, JPEG, PNG, checked by content) of a given kind."""
+    """Upload one file (PDF, OFD, JPEG, PNG, checked by content) of a given kind: the
+    applicant's materials while it is a draft or returned; a reviewer's formal document
+    (公文) or the Ministry's letters for an application in their scope."""
     upload = request.files.get("file")
     if upload is None:
         raise apps.FormInvalid({"file": ["「文件」必填"]})
-    return apps.add_attachment(application_id, signed_in_user(), request.form.get("kind", ""),
-                               upload.read(), upload.filename)
+    user, kind = signed_in_user(), request.form.get("kind", "")
+    if user.role in (Role.DISTRICT, Role.CITY):
+        return apps.add_authority_document(visible(application_id, user), user, kind,
+                                           upload.read(), upload.filename)
+    return apps.add_attachment(application_id, user, kind, upload.read(), upload.filename)
 
 
-@blp.post("/<int(max=2147483647):application_id>/submit")
+def _note() -> str:
+    """The optional ``note`` of a resubmission or withdrawal (修改说明), if the body has one."""
+    body = request.get_json(silent=True)
+    note = body.get("note") if isinstance(body, dict) else None
+    if note is not None and (not isinstance(note, str) or len(note) > 2000):
+        raise apps.FormInvalid({"note": ["「说明」应为不超过 2000 字的文字"]})
+    return note or ""
+
+
+@blp.post(f"/{ID}/submit")
 @signed_in
 @blp.response(200, ApplicationOut)
 def submit(application_id: int) -> Any:
-    """Submit a draft: its procedure starts."""
-    return detail(workflow.submit(application_id, signed_in_user()))
+    """Submit a draft (its procedure starts), or resubmit a returned application (its answer
+    to the return); 409 for any other status, or when another request submitted it first."""
+    return detail(submission.submit(application_id, signed_in_user(), _note()))
 
 
-@blp.post("/<int(max=2147483647):application_id>/withdraw")
+@blp.post(f"/{ID}/withdraw")
 @signed_in
 @blp.response(200, ApplicationOut)
 def withdraw(application_id: int) -> Any:
-    """Withdraw a draft (a returned application is withdrawn from its amendment task)."""
-    application = apps.get_own(application_id, signed_in_user())
-    if application.instance_id is not None:
-        raise apps.NotAllowed("流程进行中的申请请在“修改或撤回申请”任务中撤回")
-    return detail(apps.withdraw(application_id, signed_in_user()))
+    """Withdraw a draft, or a returned application instead of amending it (A-4); 409 for an
+    application under review, in publicity or decided."""
+    return detail(submission.withdraw(application_id, signed_in_user(), _note()))

@@ -10,8 +10,8 @@ from flask_smorest import Blueprint
 from engine.db import db
 from forms.api import NotificationOut, Page
 from handlers.notify import task_audience
+from lifecycle import tasks
 from registry.models import Notification, Role
-from web import workflow
 
 from .auth import signed_in, signed_in_user
 
@@ -26,8 +26,8 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
 def notices(args: dict[str, Any]) -> Any:
     """Notices to the caller's organisation, or to its group in its scope."""
     user = signed_in_user()
-    scope = workflow.user_scope(user)
-    audiences = [task_audience(scope, workflow.GROUP_OF_ROLE.get(user.role))]
+    scope = tasks.user_scope(user)
+    audiences = [task_audience(scope, tasks.group_of(user))]
     if user.role == Role.ENTERPRISE:
         audiences.append(f"org:{user.organisation_id}")
     page, per_page = args["page"], args["per_page"]

@@ -14,6 +14,7 @@ from engine.queue import queues
 from forms import STAGES, TASK_FORMS
 from forms.api import NoticeOut, SignIn, Token, UserOut
 from forms.jsonschema import json_schema
+from lifecycle import events
 from registry import applications as apps
 from registry import permits, publicity
 from registry.models import PublicityNotice
@@ -92,7 +93,7 @@ def object_to(notice_id: int) -> Any:
     authority rules. 409 when the notice takes none: paused by an earlier objection, ended
     or stopped (the message says which)."""
     limit_public_posts()
-    objection = workflow.raise_objection(notice_id, _json())
+    objection = events.raise_objection(notice_id, _json())
     return {"id": objection.id, "message": "异议已受理"}
 
 

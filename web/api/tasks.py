@@ -13,9 +13,9 @@ from engine.clock import now
 from engine.db import db
 from engine.models import UserTask
 from forms.api import TaskOut, TaskQuery
+from lifecycle import tasks
 from registry import applications as apps
 from registry.models import User
-from web import workflow
 
 from .auth import signed_in, signed_in_user
 
@@ -26,7 +26,7 @@ blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="待�
 def _task(task_id: str, user: User) -> UserTask:
     """An open task the user may work: 404 for other people's tasks (they do not exist for
     them), 409 for one of theirs that is no longer open (someone was first)."""
-    return workflow.visible_task(task_id, user)
+    return tasks.visible_task(task_id, user)
 
 
 @blp.get("")
@@ -36,7 +36,7 @@ def _task(task_id: str, user: User) -> UserTask:
 def inbox(args: dict[str, Any]) -> Any:
     """Open tasks of the caller's group and scope, oldest first."""
     user = signed_in_user()
-    group, scope = workflow.GROUP_OF_ROLE.get(user.role), workflow.user_scope(user)
+    group, scope = tasks.group_of(user), tasks.user_scope(user)
     if group is None or scope is None:
         return []
     return queries.inbox(group, scope, assignee=user.username if args["mine"] else None,
@@ -77,5 +77,5 @@ def complete(task_id: str) -> Any:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise apps.FormInvalid({"json": ["请求体应为 JSON 对象"]})
-    instance = workflow.complete_task(task.id, data, user)
+    instance = tasks.complete_task(task.id, data, user)
     return queries.open_tasks(instance.id)

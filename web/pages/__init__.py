@@ -9,8 +9,8 @@ from flask import Blueprint, Flask
 
 from engine import queries
 from engine.clock import now
+from lifecycle import tasks
 from registry import jurisdictions
-from web import workflow
 
 from . import labels, session
 
@@ -33,7 +33,7 @@ def _waiting() -> int | None:
     user = session.current_user()
     if user is None:
         return None
-    group, scope = workflow.GROUP_OF_ROLE.get(user.role), workflow.user_scope(user)
+    group, scope = tasks.group_of(user), tasks.user_scope(user)
     return queries.inbox_count(group, scope) if group and scope else None
 
 

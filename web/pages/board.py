@@ -7,9 +7,11 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
+import engine
 from engine.db import db
 from forms import TASK_FORMS
 from forms.html import parse, render
+from lifecycle import events
 from registry import applications as apps
 from registry import publicity
 from registry.models import PublicityNotice
@@ -40,14 +42,14 @@ def notice(notice_id: int) -> Any:
         limit_public_posts()
         data = parse(TASK_FORMS["objection"](), request.form)
         try:
-            workflow.raise_objection(notice_id, data)
+            events.raise_objection(notice_id, data)
             flash("异议已受理：主管部门将核实处理，公示暂停直至处理完毕", "ok")
             return redirect(url_for("pages.notice", notice_id=notice_id))
         except apps.FormInvalid as exc:
             errors, status = exc.messages, 422
             flash("提交的数据有误，请按提示修改", "error")
-        except apps.NotAllowed as exc:  # publicity.NoticeNotOpen: paused, ended or stopped
-            flash(str(exc), "error")
+        except (apps.NotAllowed, engine.Conflict) as exc:  # paused, ended, stopped; or the
+            flash(str(exc), "error")  # procedure no longer waits for objections
             status = 409
     published = row.published or {}
     return render_template("notice.html", notice=row, status=publicity.shown_status(row),

@@ -16,6 +16,8 @@ from engine.models import Instance, UserTask
 from forms import STAGES
 from forms.html import display
 from forms.stages import STAGE_NAMES
+from lifecycle import reviews
+from lifecycle.states import ENDED
 from registry import rules
 from registry.attachments import KINDS
 from registry.models import Application, Attachment, AuditEvent, Category, Kind
@@ -46,7 +48,7 @@ class Dossier:
         if self.application.status == "draft":
             return "申请单位：上传申报材料后提交"
         if not self.open_tasks:
-            return "系统处理中" if self.application.status == "submitted" else "无需办理"
+            return "无需办理" if self.application.status in ENDED else "系统处理中"
         return "；".join(f"{labels.GROUPS.get(t.candidate_group or '', t.candidate_group)}："
                         f"{t.name}" for t in self.open_tasks)
 
@@ -76,30 +78,8 @@ def build(application: Application) -> Dossier:
         events = list(queries.history(application.instance_id))
         instance = db.session.get(Instance, application.instance_id)
         names = queries.element_names(instance.definition_id) if instance else {}
-    return Dossier(application, stage_tables(application.data or {}), last_reasons(events),
+    return Dossier(application, stage_tables(application.data or {}), reviews.last_return(events),
                    attachments, required, tasks, timeline(application, events, names))
-
-
-def last_reasons(events: list[Any]) -> dict[str, list[str]]:
-    """The reasons of the latest return (a review's problems, an upheld objection)."""
-    for event in reversed(events):
-        data = event.data or {}
-        if event.kind != "task_completed":
-            continue
-        if data.get("decision") == "return":
-            reasons: dict[str, list[str]] = {}
-            for item in data.get("items", []):
-                if item.get("result") == "problem":
-                    reasons.setdefault(item.get("item", "general"), []).append(
-                        item.get("reason") or "")
-            if data.get("comment"):
-                reasons.setdefault("general", []).append(data["comment"])
-            return reasons
-        if data.get("decision") == "uphold":
-            return {"general": [f"公示异议成立：{data.get('reason', '')}"]}
-        if data.get("action") == "resubmit":
-            return {}
-    return {}
 
 
 def timeline(application: Application, events: list[Any],

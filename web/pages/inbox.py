@@ -20,6 +20,9 @@ from engine.state import data_of
 from forms import TASK_FORMS
 from forms.codes import REVIEW_ITEMS
 from forms.html import parse, render
+from lifecycle import application_id_of
+from lifecycle import tasks as work
+from lifecycle.guards import ATTACHMENT_OF_FORM
 from registry import applications as apps
 from registry import jurisdictions
 from registry.calendar import BEIJING, Calendar
@@ -33,7 +36,7 @@ from registry.models import (
     Role,
     User,
 )
-from web import workflow
+from registry.rules import RuleViolation
 
 from . import bp, dossier, session
 from .pages_util import int_arg
@@ -42,8 +45,7 @@ REVIEWERS = (Role.DISTRICT, Role.CITY, Role.ENTERPRISE)
 PROCESSES = {"intake": "入库", "backfill": "补录", "correction": "勘误", "grade_adjust": "等级调整",
              "publicity_and_push": "公示与推送", "monthly_sampling": "月度抽查",
              "key_inspection": "重点检查"}
-UPLOAD_KIND = {"formal_document": "formal_document", "ministry_request": "ministry_request",
-               "ministry_reply": "ministry_reply"}
+UPLOAD_KIND = ATTACHMENT_OF_FORM
 """Task forms whose ``attachment_id`` is a document uploaded on the task page."""
 
 
@@ -52,8 +54,8 @@ def _subjects(tasks: list[UserTask]) -> dict[int, Application]:
     ids = {t.instance_id for t in tasks}
     keys = dict(db.session.execute(sa.select(Instance.id, Instance.business_key).where(
         Instance.id.in_(ids))).all()) if ids else {}
-    wanted = {int(k.split("-", 1)[1]): i for i, k in keys.items()
-              if k and k.startswith("application-") and k.split("-", 1)[1].isdigit()}
+    by_application = {i: application_id_of(k) for i, k in keys.items()}
+    wanted = {a: i for i, a in by_application.items() if a is not None}
     rows = db.session.scalars(sa.select(Application).where(
         Application.id.in_(wanted))).all() if wanted else []
     return {wanted[a.id]: a for a in rows}
@@ -74,7 +76,7 @@ def due_text(task: UserTask, calendar: Calendar) -> tuple[str, bool]:
 @session.signed_in(*REVIEWERS)
 def tasks() -> Any:
     user = session.user()
-    group, scope = workflow.GROUP_OF_ROLE.get(user.role), workflow.user_scope(user)
+    group, scope = work.group_of(user), work.user_scope(user)
     args = request.args
     page = int_arg(args.get("page")) or 1
     found = list(queries.inbox(
@@ -101,7 +103,7 @@ FORM_TITLES = {"review": "逐项核实", "amendment": "修改或撤回", "object
 @session.signed_in(*REVIEWERS)
 def task(task_id: str) -> Any:
     user = session.user()
-    row = workflow.visible_task(task_id, user)
+    row = work.visible_task(task_id, user)
     subject = _subjects([row]).get(row.instance_id)
     data, errors, status = {}, {}, 200
     if request.method == "POST":
@@ -109,13 +111,17 @@ def task(task_id: str) -> Any:
         try:
             if row.form_key in UPLOAD_KIND:
                 data = _with_document(row, subject, user, data)
-            workflow.complete_task(row.id, data, user)
+            work.complete_task(row.id, data, user)
             flash(f"“{row.name}”已办理", "ok")
             return redirect(url_for("pages.tasks"))
         except apps.FormInvalid as exc:
             errors, status = exc.messages, 422
             flash("提交的数据有误，请按提示修改", "error")
-        except (apps.NotAllowed, engine.Conflict, engine.StepFailed) as exc:
+        except RuleViolation as exc:  # e.g. R-IB-2: a checklist that leaves an item out
+            flash(str(exc), "error")
+            status = 422
+        except (apps.NotAllowed, engine.Conflict, engine.InvalidState,
+                engine.StepFailed) as exc:
             flash(str(exc), "error")
             status = 409
     return render_template("task.html", task=row, d=dossier.build(subject) if subject else None,
@@ -205,7 +211,7 @@ def unclaim(task_id: str) -> Any:
 
 def _hold(task_id: str, take: bool) -> Any:
     user = session.user()
-    row = workflow.visible_task(task_id, user)
+    row = work.visible_task(task_id, user)
     try:
         (engine.claim if take else engine.unclaim)(row.id, user.username)
         flash("已认领，他人将看到由您办理" if take else "已取消认领", "ok")

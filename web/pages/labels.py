@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from registry.attachments import KINDS as ATTACHMENT_KINDS  # noqa: F401  (re-exported)
+from registry.models import LABELS
 
 ROLES = {"enterprise": "企业用户", "district_reviewer": "区县审核人员",
          "city_reviewer": "市级审核人员", "ops": "运维人员", "analyst": "流程分析人员",
@@ -10,9 +11,8 @@ ROLES = {"enterprise": "企业用户", "district_reviewer": "区县审核人员"
 
 KINDS = {"intake": "入库", "backfill": "补录", "correction": "勘误", "grade_adjust": "等级调整"}
 
-STATUSES = {"draft": "草稿", "submitted": "审核中", "returned": "已退回，待修改",
-            "withdrawn": "已撤回", "approved": "已推送全国平台", "rejected": "未通过"}
-"""An application's status; an approved one has been pushed (the push comes before it)."""
+STATUSES = LABELS
+"""An application's status (one label per status, shared with the API and the notices)."""
 
 GROUPS = {"参建单位": "申请单位", "区县住建主管部门": "区县住房城乡建设主管部门",
           "市住建委": "市住房城乡建设委员会"}
@@ -25,7 +25,10 @@ EVENTS = {"instance_started": "流程启动", "task_completed": "办理完成",
           "instance_retried": "重试", "incident_opened": "出现故障",
           "application_opened": "创建申请", "attachment_added": "上传材料",
           "application_submitted": "提交申请", "application_withdrawn": "撤回申请",
-          "application_amended": "修改申报信息"}
+          "application_amended": "修改申报信息", "application_returned": "申请被退回",
+          "application_in_publicity": "进入公示", "application_objection": "公示收到异议",
+          "application_pushing": "开始推送全国平台", "application_push_failed": "推送失败",
+          "application_approved": "办结", "application_rejected": "未获同意"}
 
 NOTICE_STATUSES = {"open": "公示中", "paused": "公示暂停（异议处理中）", "due": "公示期满",
                    "closed": "公示结束", "stopped": "公示终止（异议成立）"}

@@ -13,8 +13,9 @@ from rq import Worker
 import engine
 from engine import queries, state
 from engine.db import db
-from engine.models import Definition, Instance
+from engine.models import STATUS_LABELS, Definition, Instance
 from engine.queue import queues
+from lifecycle import keys
 from registry import audit, jurisdictions
 from registry.models import Application, Project, Role
 
@@ -24,8 +25,7 @@ from .pages_util import int_arg
 OPS = (Role.OPS, Role.ADMIN)
 VIEWERS = (Role.OPS, Role.ADMIN, Role.ANALYST)
 PER_PAGE = 50
-STATUSES = {"running": "运行中", "waiting": "等待中", "suspended": "已挂起", "error": "故障",
-            "completed": "已完成", "terminated": "已终止"}
+STATUSES = STATUS_LABELS
 
 
 @bp.get("/ops")
@@ -45,7 +45,7 @@ def _day(value: str | None, after: int = 0) -> datetime | None:
 
 def _keys_of_project(number: str) -> Any:
     """The business keys of the applications of the project with this number."""
-    return (sa.select(sa.literal("application-") + sa.cast(Application.id, sa.String))
+    return (sa.select(sa.literal(keys.PREFIX) + sa.cast(Application.id, sa.String))
             .join(Project, Project.id == Application.project_id)
             .where(Project.project_number == number))
 
@@ -111,10 +111,7 @@ def element_details(instance: Instance) -> dict[str, list[dict[str, Any]]]:
 @session.signed_in(*OPS)
 def ops_instance(instance_id: int) -> Any:
     instance, definition = _instance(instance_id)
-    application = None
-    if (instance.business_key or "").startswith("application-"):
-        suffix = (instance.business_key or "").split("-", 1)[1]
-        application = db.session.get(Application, int(suffix)) if suffix.isdigit() else None
+    application = keys.application_of(instance)
     return render_template(
         "ops_instance.html", instance=instance, definition=definition, statuses=STATUSES,
         application=application, tasks=queries.open_tasks(instance.id),

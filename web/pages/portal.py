@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, send_file, url_for
 
 import engine
 from engine.db import db
-from engine.models import UserTask, WaitStatus
 from forms import STAGES
 from forms.html import parse, render
 from forms.stages import STAGE_NAMES
+from lifecycle import submission
 from registry import applications as apps
 from registry import attachments as files
 from registry.models import Application, AppStatus, Attachment, Role, User
 from registry.queries import visible_applications, visible_projects
 from registry.rules import RuleViolation
-from web import workflow
 
 from . import bp, dossier, session
 
@@ -85,15 +83,12 @@ def attachment(attachment_id: int) -> Any:
 @session.signed_in(*ENTERPRISE)
 def submit(application_id: int) -> Any:
     user = session.user()
-    found = apps.get_own(application_id, user)
+    again = apps.get_own(application_id, user).status == AppStatus.RETURNED
     try:
-        if found.status == AppStatus.RETURNED:
-            _answer_return(found, user, "resubmit", request.form.get("note", ""))
-            flash("已重新提交，等待审核", "ok")
-        else:
-            workflow.submit(application_id, user)
-            flash("已提交，等待审核", "ok")
-    except (apps.NotAllowed, RuleViolation, engine.Conflict, apps.FormInvalid) as exc:
+        submission.submit(application_id, user, request.form.get("note", ""))
+        flash("已重新提交，等待审核" if again else "已提交，等待审核", "ok")
+    except (apps.NotAllowed, RuleViolation, engine.Conflict, engine.InvalidState,
+            apps.FormInvalid) as exc:
         flash(_message(exc), "error")
     return redirect(url_for("pages.application", application_id=application_id))
 
@@ -101,15 +96,10 @@ def submit(application_id: int) -> Any:
 @bp.post("/applications/<int(max=2147483647):application_id>/withdraw")
 @session.signed_in(*ENTERPRISE)
 def withdraw(application_id: int) -> Any:
-    user = session.user()
-    found = apps.get_own(application_id, user)
     try:
-        if found.status == AppStatus.RETURNED:
-            _answer_return(found, user, "withdraw", request.form.get("note", ""))
-        else:
-            apps.withdraw(application_id, user)
+        submission.withdraw(application_id, session.user(), request.form.get("note", ""))
         flash("申请已撤回", "ok")
-    except (apps.NotAllowed, engine.Conflict) as exc:
+    except (apps.NotAllowed, engine.Conflict, engine.InvalidState) as exc:
         flash(_message(exc), "error")
     return redirect(url_for("pages.application", application_id=application_id))
 
@@ -123,13 +113,13 @@ def edit(application_id: int) -> Any:
     if request.method == "POST":
         data = stage_input(list(found.data or {}))
         try:
-            apps.amend(application_id, user, data)
+            submission.amend(application_id, user, data)
             flash("申报信息已修改", "ok")
             return redirect(url_for("pages.application", application_id=application_id))
         except apps.FormInvalid as exc:
             errors = exc.messages.get("stages", exc.messages)
             flash("提交的数据有误，请按提示修改", "error")
-        except (RuleViolation, apps.NotAllowed) as exc:
+        except (RuleViolation, apps.NotAllowed, engine.Conflict) as exc:
             flash(_message(exc), "error")
     d = dossier.build(found)
     return render_template("edit.html", d=d, forms=stage_forms(list(found.data or {}), data,
@@ -147,15 +137,6 @@ def stage_forms(names: list[str], data: dict[str, Any], errors: dict[str, Any]) 
     return [(name, STAGE_NAMES[name], render(STAGES[name](), data.get(name),
                                                      errors.get(name), prefix=f"{name}-"))
             for name in names]
-
-
-def _answer_return(found: Application, user: User, action: str, note: str) -> None:
-    task = db.session.scalar(sa.select(UserTask).filter_by(
-        instance_id=found.instance_id, status=WaitStatus.OPEN, form_key="amendment"))
-    if task is None:
-        raise apps.NotAllowed("该申请当前没有待处理的退回")
-    raw = {"action": action, **({"note": note.strip()} if note.strip() else {})}
-    workflow.complete_task(task.id, raw, user)
 
 
 def _message(exc: Exception) -> str:
