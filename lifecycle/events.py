@@ -5,6 +5,7 @@ an incident on its push. Handlers and web call these; each runs in the caller's 
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 import engine
@@ -63,11 +64,10 @@ def pushing(application: Application) -> None:
 
 
 def pushed(application: Application) -> None:
-    """The platform took the push: a correction or grade adjustment is done."""
+    """The platform took the push: a correction or grade adjustment is done (an intake or
+    backfill is done once its entry is recorded)."""
     if application.kind in RECORDED_BEFORE_PUSH:
         states.move(application, AppStatus.APPROVED, SYSTEM, idempotent=True)
-    elif application.status == AppStatus.PUSH_FAILED:  # a retry went through
-        states.move(application, AppStatus.PUSHING, SYSTEM)
 
 
 def entered(application: Application) -> None:
@@ -83,7 +83,8 @@ def incident_opened(instance: Instance, element_id: str) -> None:
     """Engine listener: a push that ran out of retries shows on its application."""
     application = keys.application_of(instance)
     if application is not None and application.status == AppStatus.PUSHING:
-        states.move(application, AppStatus.PUSH_FAILED, SYSTEM)
+        with suppress(states.StatusConflict):  # moved meanwhile: the incident stays recorded
+            states.move(application, AppStatus.PUSH_FAILED, SYSTEM)
 
 
 def raise_objection(notice_id: int, raw: dict[str, Any]) -> Objection:

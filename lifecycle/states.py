@@ -17,6 +17,8 @@ from engine.db import db
 from registry import audit
 from registry.models import EDITABLE, LABELS, Application, AppStatus, Notification
 
+__all__ = ["EDITABLE", "ENDED", "LABELS", "MOVES", "StatusConflict", "label", "move"]
+
 S = AppStatus
 
 MOVES: dict[AppStatus, frozenset[AppStatus]] = {
@@ -42,7 +44,6 @@ MOVES: dict[AppStatus, frozenset[AppStatus]] = {
 """Target status -> the statuses it may be reached from; nothing else moves."""
 
 ENDED = frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN})
-__all__ = ["EDITABLE", "ENDED", "LABELS", "MOVES", "StatusConflict", "label", "move"]
 
 VERBS = {S.SUBMITTED: "提交", S.RETURNED: "退回", S.IN_PUBLICITY: "公示",
          S.OBJECTION: "受理异议", S.PUSHING: "推送", S.PUSH_FAILED: "记为推送失败",
@@ -89,8 +90,7 @@ def move(application: Application, target: AppStatus, actor: str, *,
             raise
         db.session.rollback()
         changed = 0
-    if not changed:
-        db.session.rollback()
+    if not changed:  # nothing was written: the caller's transaction decides what follows
         raise StatusConflict("申请已被他人处理（状态已改变），请刷新后重试")
     for name, value in {"status": target, **values}.items():
         set_committed_value(application, name, value)  # what the UPDATE wrote, no 2nd write

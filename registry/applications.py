@@ -1,6 +1,6 @@
-"""Applications: open one (forms and rules checked before anything is written), attach
-files, submit, withdraw. Each function is one transaction; a refusal leaves nothing behind.
-"""
+"""Applications: open one (forms and rules checked before anything is written), check an
+amendment, attach files, record stage versions. Each writing function is one transaction; a
+refusal leaves nothing behind. Status moves (submit, withdraw, ...) are ``lifecycle``'s."""
 
 from __future__ import annotations
 

@@ -87,7 +87,7 @@ def test_suspended_instance_does_not_move_until_resumed(app: Flask) -> None:
     inst = engine.start("flow", business_key="S-1", data={"title": "t", "wait": "PT1H"})
     [task] = open_tasks(inst.id)
     engine.suspend(inst.id, actor="ops", reason="核查中")
-    with pytest.raises(engine.InvalidState, match="suspended"):
+    with pytest.raises(engine.InvalidState, match="已挂起"):
         engine.complete_task(task.id, {}, actor="alice")
     engine.resume(inst.id, actor="ops")
     engine.complete_task(task.id, {}, actor="alice")
