@@ -1,5 +1,6 @@
 """Against a running `cqpi run` (embedded: SQLite, in-process queue, built-in simulator):
-a demo enterprise user's intake goes to the national push with nothing but HTTP calls."""
+a demo enterprise user's intake goes to the national push with nothing but HTTP calls; races
+and hostile bodies meet 409s and 4xxs in Chinese."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +237,39 @@ def test_the_demo_users_sign_in_to_their_pages_on_a_running_server(server: str) 
         assert heading in page.text
     board = requests.get(f"{server}/publicity", timeout=10)
     assert board.status_code == 200 and "公示公告" in board.text
+
+
+def test_races_and_hostile_bodies_against_a_running_server(server: str) -> None:
+    """Over real HTTP: one draft submitted five times at once starts one procedure (the
+    others 409 in Chinese); a draft submitted and withdrawn at once ends one way; hostile
+    bodies answer 4xx in Chinese, never 500."""
+    qiye = Client(server, "qiye")
+    body = {"kind": "intake", "project": header(name="并发提交项目"), "stages": hm_stages()}
+    app_id = qiye.post("/api/v1/applications", 201, json=body)["id"]
+    for kind in ("report", "commitment", "application_form", "evidence"):
+        qiye.post(f"/api/v1/applications/{app_id}/attachments", 201, data={"kind": kind},
+                  files={"file": (f"{kind}.pdf", PDF, "application/pdf")})
+    barrier = threading.Barrier(5, timeout=30)
+
+    def submit(_: int) -> requests.Response:
+        barrier.wait()
+        return requests.post(f"{server}/api/v1/applications/{app_id}/submit",
+                             headers=qiye.headers, timeout=30)
+
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(submit, range(5)))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409, 409]
+    assert all(re.search("[\u4e00-\u9fff]", a.json()["message"])
+               for a in answers if a.status_code == 409)
+    yuzhong = Client(server, "yuzhong")
+    tasks = [t for t in yuzhong.get("/api/v1/tasks") if t["instance_id"] == answers[
+        [a.status_code for a in answers].index(200)].json()["instance_id"]]
+    assert len(tasks) == 1  # one review for one application
+
+    hostile = [("[" * 100_000).encode(), b'{"kind": "\\ud800", "stages": {}}',
+               b'{"kind": "intake", "stages": {}, "project": {"name": "\\udfff"}}']
+    for raw in hostile:
+        answer = requests.post(f"{server}/api/v1/applications", data=raw, timeout=30,
+                               headers={**qiye.headers, "Content-Type": "application/json"})
+        assert 400 <= answer.status_code < 500, answer.text[:300]
+        assert re.search("[\u4e00-\u9fff]", answer.json()["message"])
