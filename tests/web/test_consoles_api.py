@@ -49,7 +49,7 @@ def test_ops_sees_and_repairs_an_instance(app: Flask, client: Any, national: Sim
     assert client.post(f"/api/v1/instances/{row['id']}/suspend", headers=ops,
                        json={"reason": "核查数据"}).get_json() == {"status": "suspended"}
     review = open_task(application)
-    with pytest.raises(Exception, match="suspended"):
+    with pytest.raises(Exception, match="已挂起"):
         lifecycle.tasks.complete_task(review.id, REVIEW_OK, who.yuzhong)
     assert client.post(f"/api/v1/instances/{row['id']}/resume", headers=ops,
                        json={}).get_json() == {"status": "waiting"}
