@@ -3,7 +3,7 @@ them; stage data and task forms are validated by their own schemas in this packa
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .base import FormSchema
 
@@ -101,13 +101,23 @@ class ApplicationOut(Schema):
                        "reasons by item, and the applicant's amendment_note"})
 
 
-class Page(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+class Query(FormSchema):
+    """A query string: messages in Chinese; parameters it does not know are ignored (a
+    cache buster, a link's tracking tag), not refused."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class Page(Query):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000),
+                          metadata={"label": "页码"})
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100),
+                              metadata={"label": "每页条数"})
 
 
 class TaskQuery(Page):
-    form_key = fields.String(validate=validate.Length(max=64))
+    form_key = fields.String(validate=validate.Length(max=64), metadata={"label": "表单"})
     process = fields.String(validate=validate.OneOf(
         ["intake", "backfill", "correction", "grade_adjust", "publicity_and_push",
          "monthly_sampling", "key_inspection"]), metadata={"label": "流程"})
@@ -128,13 +138,15 @@ class NoticeOut(Schema):
 
 class InstanceQuery(Page):
     status = fields.String(validate=validate.OneOf(
-        ["running", "waiting", "completed", "error", "suspended", "terminated"]))
-    process = fields.String(validate=validate.Length(max=200))
-    business_key = fields.String(validate=validate.Length(max=200))
-    has_incident = fields.Boolean()
+        ["running", "waiting", "completed", "error", "suspended", "terminated"]),
+        metadata={"label": "状态"})
+    process = fields.String(validate=validate.Length(max=200), metadata={"label": "流程"})
+    business_key = fields.String(validate=validate.Length(max=200),
+                                 metadata={"label": "业务编号"})
+    has_incident = fields.Boolean(metadata={"label": "有故障"})
 
 
-class Reason(Schema):
+class Reason(FormSchema):
     reason = fields.String(load_default=None, allow_none=True,
                            validate=validate.Length(max=500), metadata={"label": "原因"})
 
@@ -149,7 +161,7 @@ class IncidentOut(Schema):
 
 
 class ProjectQuery(Page):
-    number = fields.String(validate=validate.Length(max=16))
+    number = fields.String(validate=validate.Length(max=16), metadata={"label": "项目编号"})
 
 
 class StageRecordOut(Schema):

@@ -71,7 +71,8 @@ def label_of(field: fields.Field, name: str) -> str:
 
 
 class FormSchema(Schema):
-    """Base schema: unknown fields refused, messages in Chinese naming the field."""
+    """Base schema: unknown fields refused, messages in Chinese naming the field (validators
+    without a message of their own get one)."""
 
     class Meta:
         unknown = RAISE
@@ -112,6 +113,25 @@ class FormSchema(Schema):
             invalid = next((m for t, m in INVALID_BY_TYPE if isinstance(field, t)), None)
             if invalid:
                 field.error_messages["invalid"] = f"「{label}」{invalid}"
+            for check in field.validators:
+                _in_chinese(check, label)
+
+
+def _in_chinese(check: Any, label: str) -> None:
+    """Give a validator left with marshmallow's English message one in Chinese."""
+    error = getattr(check, "error", "")
+    if error is not None and error != getattr(type(check), "default_message", None):
+        return  # the form gave its own message
+    if isinstance(check, validate.Range):
+        low, high = check.min, check.max
+        check.error = (f"「{label}」应在 {low} 到 {high} 之间" if None not in (low, high)
+                       else f"「{label}」应不小于 {low}" if low is not None
+                       else f"「{label}」应不大于 {high}")
+    elif isinstance(check, validate.Length):
+        check.error = (f"「{label}」长度应不超过 {check.max} 个字符" if not check.min
+                       else f"「{label}」长度应在 {check.min} 到 {check.max} 个字符之间")
+    elif isinstance(check, validate.OneOf):
+        check.error = f"「{label}」应为以下之一：{{choices}}"
 
 
 def fail(field: str, label: str, message: str) -> ValidationError:

@@ -188,17 +188,17 @@ def ops(app: Flask, client: Any) -> Iterator[dict[str, str]]:
     yield login(client, "ops-1")
 
 
-def test_a_lone_surrogate_where_no_form_reads_it_is_refused_before_the_view(
+def test_a_lone_surrogate_in_an_ops_reason_is_refused_naming_the_field(
         client: Any, ops: dict[str, str]) -> None:
-    """The ops reason is no form field: it would have reached the history (PostgreSQL's
-    jsonb refuses it, SQLite stores it and a page then fails to show it)."""
+    """The ops reason would have reached the history (PostgreSQL's jsonb refuses it, SQLite
+    stores it and a page then fails to show it): refused, naming the field."""
     deploy("flow.bpmn")
     instance_id = engine.start("flow", business_key="P-1", data={"title": "t",
                                                                  "wait": "PT1H"}).id
     body = b'{"reason": ' + LONE + b"}"
     refusal = refused(post_json(client, f"/api/v1/instances/{instance_id}/suspend", body, ops),
                       422)
-    assert refusal["errors"] == {"reason": ["「reason」含有无效字符"]}
+    assert refusal["errors"]["json"]["reason"][0].startswith("「原因」含有无效字符")
     db.session.expire_all()
     instance = db.session.get(Instance, instance_id)
     assert instance is not None and instance.status != "suspended"
@@ -294,3 +294,15 @@ def test_a_script_value_the_engine_cannot_store_fails_the_step_cleanly(
     [still] = open_tasks(instance.id)  # nothing written: the task waits as before
     assert still.id == task.id
     engine.complete_task(task.id, {"decision": "approve"}, actor="alice")
+
+
+def test_query_and_ops_field_errors_are_in_chinese_too(client: Any, ops: dict[str, str]) -> None:
+    """Query strings and the ops reason are forms like the others: each field error names the
+    field in Chinese; a parameter the API does not know is ignored, not refused."""
+    cases = [("/api/v1/instances?page=0", "page", "「页码」应在 1 到 100000 之间"),
+             ("/api/v1/instances?per_page=1000", "per_page", "「每页条数」应在 1 到 100 之间"),
+             ("/api/v1/instances?status=bogus", "status", "「状态」应为以下之一：")]
+    for path, field, message in cases:
+        body = refused(client.get(path, headers=ops), 422)
+        assert body["errors"]["query"][field][0].startswith(message), body
+    assert client.get("/api/v1/instances?_=123", headers=ops).status_code == 200
