@@ -30,6 +30,7 @@ from .runtime import (
     _advance,
     _commit,
     _restore,
+    enqueue_job,
     fire_timer,
     open_incident,
 )
@@ -65,7 +66,7 @@ def _chain(following: list[int]) -> None:
             break
         _, following = _run(following[0])
     for next_id in following:
-        queue.enqueue(RUN_JOB, next_id)
+        enqueue_job(next_id)
 
 
 def _load(job_id: int) -> tuple[Job, Instance] | None:
@@ -210,7 +211,11 @@ def tick(limit: int = 500) -> dict[str, int]:
     """Enqueue what is due and not on the queue, run the periodic functions; safe to run in
     many processes at once."""
     schedule.run_all(current_app.extensions["cqpi.catalog"].periodic)
+    if not queue.ping():  # nothing can be enqueued now; the rows wait for a tick that can
+        return {"jobs": 0, "timers": 0}
     moment = now()
+    if queue.emptied():
+        _forget_enqueued()
     stale = moment - STALE_AFTER
     due_jobs = db.session.scalars(
         sa.select(Job.id).where(Job.status == JobStatus.PENDING, Job.run_after <= moment,
@@ -228,6 +233,22 @@ def tick(limit: int = 500) -> dict[str, int]:
     for timer_id in timers:
         queue.enqueue(FIRE_TIMER, timer_id)
     return {"jobs": len(jobs), "timers": len(timers)}
+
+
+def _forget_enqueued() -> None:
+    """The queue lost everything (Redis restarted empty): what the rows say was enqueued is
+    on no queue any more; clear the marks so that this tick enqueues it again at once (a job
+    that a worker was running meanwhile may run twice: handlers are idempotent and a result
+    is applied once)."""
+    waiting: list[tuple[Any, Any]] = [(Job, Job.status == JobStatus.PENDING),
+                                      (Timer, Timer.status == WaitStatus.OPEN)]
+    for model, open_ in waiting:
+        result: Any = db.session.execute(sa.update(model).where(
+            open_, model.enqueued_at.is_not(None)).values(enqueued_at=None))
+        if result.rowcount:
+            log.warning("the queue was emptied: %d %s rows to enqueue again",
+                        result.rowcount, model.__tablename__)
+    db.session.commit()
 
 
 def _claim(model: Any, row_id: Any, moment: Any, stale: Any) -> bool:

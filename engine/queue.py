@@ -65,8 +65,18 @@ def enqueue(function: str, *args: Any) -> bool:
     return True
 
 
-def ping() -> bool:
+def ping(app: Flask | None = None) -> bool:
     try:
-        return bool(queues().connection.ping())
+        return bool(queues(app).connection.ping())
     except redis.RedisError:
+        return False
+
+
+def emptied() -> bool:
+    """Whether the queue's Redis has lost everything since this was last asked (a restart
+    without persistence, a flush): a marker key that only this function writes is missing.
+    The first caller to see it missing sets it again and gets True; the others get False."""
+    try:
+        return bool(queues().connection.set(f"{queues().name}:marker", "1", nx=True))
+    except redis.RedisError:  # down: the next tick asks again
         return False

@@ -33,6 +33,7 @@ from .models import (
     Incident,
     Instance,
     InstanceStatus,
+    Job,
     MessageWait,
     Timer,
     UserTask,
@@ -180,7 +181,15 @@ def _committed(step: _Step, enqueue: bool) -> None:
         warm().keep(inst.id, inst.definition_id, inst.state, step.workflow)
     if enqueue:
         for job_id in step.created_jobs:
-            queue.enqueue(RUN_JOB, job_id)
+            enqueue_job(job_id)
+
+
+def enqueue_job(job_id: int) -> None:
+    """Put a job on the queue; if the queue is down, clear its mark so that the next tick
+    that reaches the queue enqueues it (not only once it is stale)."""
+    if not queue.enqueue(RUN_JOB, job_id):
+        db.session.execute(sa.update(Job).where(Job.id == job_id).values(enqueued_at=None))
+        db.session.commit()
 
 
 def _holds_key(exc: IntegrityError) -> bool:

@@ -279,10 +279,17 @@ def _intake(api: Api, racers: ThreadPoolExecutor, n: int) -> tuple[int, list[int
     def complete(base: str) -> int:
         api.headers(REVIEWER)  # signed in before the race starts
         barrier.wait()
-        return api.send("POST", f"/api/v1/tasks/{task['id']}/complete", REVIEWER, base=base,
-                        json=REVIEW_OK).status_code
+        answer = api.send("POST", f"/api/v1/tasks/{task['id']}/complete", REVIEWER, base=base,
+                          json=REVIEW_OK)
+        if answer.status_code not in (200, 404, 409):  # say why, for the assertion below
+            REFUSALS.append(f"{app_id}: {answer.status_code} {answer.text[:500]}")
+        return answer.status_code
 
     return app_id, [f.result() for f in [racers.submit(complete, url) for url in api.urls]]
+
+
+REFUSALS: list[str] = []
+"""The unexpected answers of racing review completions, with their bodies."""
 
 
 def _drive(api: Api) -> dict[int, list[int]]:
@@ -437,7 +444,7 @@ def _review_outcomes(answers: dict[int, list[int]]) -> Counter[int]:
     as done already (409 Conflict, or 404 when the task was closed before it was read)."""
     for app_id, codes in answers.items():
         assert sorted(codes)[0] == 200 and codes.count(200) == 1, (app_id, codes)
-        assert set(codes) <= {200, 404, 409}, (app_id, codes)
+        assert set(codes) <= {200, 404, 409}, (app_id, codes, REFUSALS)
     return Counter(code for codes in answers.values() for code in codes)
 
 

@@ -275,6 +275,7 @@ def _conflict(exc: Exception) -> Any:
 
 
 def _step_failed(exc: Exception) -> Any:
+    log.warning("step failed: %s", exc)  # a diagram that cannot advance: ops want to know
     return _body(422, str(exc))
 
 
