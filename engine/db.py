@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask
@@ -22,16 +23,28 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+log = logging.getLogger(__name__)
+
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 
 def init_app(app: Flask) -> None:
     """Bind the database; SQLite gets WAL, a busy timeout and foreign keys on."""
     db.init_app(app)
+    app.teardown_appcontext(_remove_session)  # runs before Flask-SQLAlchemy's own
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+
+
+def _remove_session(_exc: BaseException | None) -> None:
+    """End the request's session; a connection that died meanwhile (a database restart) may
+    fail its rollback, which must not turn an answer already decided into a 500."""
+    try:
+        db.session.remove()
+    except Exception as exc:  # noqa: BLE001 - whatever the driver raises for a dead socket
+        log.warning("closing the session failed: %s", str(exc).splitlines()[0][:300])
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

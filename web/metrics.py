@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, current_app, request
 
+from engine import background
 from engine.db import db
 from engine.models import (
     Definition,
@@ -198,6 +199,21 @@ def registry_families() -> list[Family]:
     return [notices]
 
 
+def background_families() -> list[Family]:
+    """Whether background work moves: workers alive, the oldest due job's wait, overdue
+    timers (engine.background)."""
+    moving = background.read()
+    workers = Family("cqpi_workers_alive", "gauge", "rq workers alive on the engine's queue.")
+    workers.add({}, moving.workers if moving.workers is not None else 0)
+    oldest = Family("cqpi_oldest_due_job_seconds", "gauge",
+                    "How long the oldest due service job has waited.")
+    oldest.add({}, moving.oldest_due_job_seconds)
+    overdue = Family("cqpi_timers_overdue", "gauge",
+                     "Timers more than 30 seconds past their due time.")
+    overdue.add({}, moving.overdue_timers)
+    return [workers, oldest, overdue]
+
+
 def _version() -> str:
     try:
         return metadata.version("cqpi")
@@ -212,7 +228,7 @@ def collect() -> list[Family]:
     build = Family("cqpi_build_info", "gauge", "The running version of cqpi.")
     build.add({"version": _version()}, 1)
     return [up, build, *instance_families(), *task_families(), *job_families(),
-            *incident_families(), *registry_families()]
+            *incident_families(), *registry_families(), *background_families()]
 
 
 def _authorised() -> bool:

@@ -19,11 +19,14 @@ from collections.abc import Callable
 from itertools import accumulate
 from typing import Any
 
-from flask import Flask, current_app, jsonify, request
+import redis
+from flask import Flask, current_app, jsonify, make_response, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 import engine
+from engine.db import db
 from forms.base import FormSchema, storable_text
 from forms.html import PostedFormInvalid
 from registry import applications, rules
@@ -46,6 +49,7 @@ MESSAGES = {
     422: "提交的数据有误，请按提示修改",
     429: "操作过于频繁，请稍后再试",
     500: "服务器内部错误，已记录，请稍后再试",
+    503: "服务暂时不可用（数据库或队列正在恢复），请稍后重试",
 }
 """Chinese messages by status code, for the refusals the frameworks word in English."""
 
@@ -298,6 +302,20 @@ def _too_deep(exc: RecursionError) -> Any:
     return _body(400, "请求格式有误：数据嵌套过深，无法处理")
 
 
+RETRY_AFTER = "5"
+"""Seconds a client should wait before it tries again after an outage (503)."""
+
+
+def _outage(exc: Exception) -> Any:
+    """The database or the queue is unreachable (restarting, failing over): an outage, said
+    as one, for the client to try again; not a server error."""
+    db.session.rollback()
+    log.warning("outage: %s: %s", type(exc).__name__, str(exc).splitlines()[0][:300])
+    response = make_response(_body(503, MESSAGES[503]))
+    response.headers["Retry-After"] = RETRY_AFTER
+    return response
+
+
 def _unexpected(exc: Exception) -> Any:
     log.exception("unhandled error")
     return _body(500, MESSAGES[500])
@@ -314,6 +332,9 @@ HANDLERS: tuple[tuple[type[Exception], Callable[[Any], Any]], ...] = (
     (engine.InvalidState, _conflict),
     (engine.StepFailed, _step_failed),
     (HTTPException, _http_error),
+    (OperationalError, _outage),
+    (redis.ConnectionError, _outage),
+    (redis.TimeoutError, _outage),
     (RecursionError, _too_deep),
     (Exception, _unexpected),
 )
