@@ -93,8 +93,9 @@ def load_form(form_key: str | None, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def complete_task(task_id: str, raw: dict[str, Any], user: User) -> Instance:
-    """Validate ``raw`` with the task's form and complete the task as ``user``; an answer to
-    a return moves the application in the same transaction.
+    """Validate ``raw`` with the task's form and complete the task as ``user``; what the
+    form says about its application (an answer to a return moves it, a ruling is recorded on
+    the objections) is written in the same transaction as the step.
 
     Raises engine.NotFound, applications.NotAllowed, applications.FormInvalid,
     rules.RuleViolation, engine.Conflict (states.StatusConflict), engine.InvalidState.
