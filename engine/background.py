@@ -39,11 +39,12 @@ class Background:
 
 
 def workers_alive() -> int | None:
-    """rq workers registered on the engine's queue (they leave the registry when their
-    heartbeat lapses); None when the queue does not answer."""
+    """rq workers alive on the engine's queue: those whose record still exists (a worker
+    refreshes it with its heartbeat; one that died leaves within rq's worker TTL, though
+    the set of names may still list it); None when the queue does not answer."""
     handle = queues()
     try:
-        return int(Worker.count(connection=handle.connection, queue=handle.queue))
+        return len(Worker.all(connection=handle.connection, queue=handle.queue))
     except redis.RedisError:
         return None
 
