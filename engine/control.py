@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 
 from . import history, queue
 from .clock import now
 from .db import db
-from .errors import Conflict, InvalidState, NotFound
+from .errors import InvalidState, NotFound
 from .models import (
-    STATUS_LABELS,
     Incident,
     Instance,
     InstanceStatus,
@@ -19,15 +16,12 @@ from .models import (
     JobStatus,
     Timer,
     WaitStatus,
+    status_label,
 )
-from .runtime import ACTIVE, RUN_JOB, _commit, _open, _status
+from .runtime import ACTIVE, RUN_JOB, _commit, _open, _status, racing_writers
 from .waits import snapshot
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
-
-
-def _label(status: str) -> str:
-    return STATUS_LABELS.get(status, status)
 
 
 def _get(instance_id: int) -> Instance:
@@ -41,7 +35,7 @@ def suspend(instance_id: int, actor: str | None, reason: str | None = None) -> I
     """Pause an instance: no task completion, job or timer advances it until resumed."""
     instance = _get(instance_id)
     if instance.status not in ACTIVE:
-        raise InvalidState(f"只有运行中的实例可以挂起（当前: {_label(instance.status)}）")
+        raise InvalidState(f"只有运行中的实例可以挂起（当前: {status_label(instance.status)}）")
     instance.status = InstanceStatus.SUSPENDED
     history.record(instance_id, "instance_suspended", actor=actor, data={"reason": reason})
     _save()
@@ -49,22 +43,16 @@ def suspend(instance_id: int, actor: str | None, reason: str | None = None) -> I
 
 
 def _save() -> None:
-    """Commit a change of an instance's row; another writer that moved it first (its
-    lock_version) makes this one a Conflict, with nothing written."""
-    try:
+    """Commit a change of an instance's row (a racing writer makes it a Conflict)."""
+    with racing_writers():
         db.session.commit()
-    except (StaleDataError, OperationalError) as exc:
-        db.session.rollback()
-        if isinstance(exc, OperationalError) and "locked" not in str(exc):
-            raise
-        raise Conflict("流程实例已被他人更新，请刷新后重试") from None
 
 
 def resume(instance_id: int, actor: str | None, reason: str | None = None) -> Instance:
     """Un-pause an instance; what came due meanwhile runs at the next scheduler tick."""
     instance = _get(instance_id)
     if instance.status != InstanceStatus.SUSPENDED:
-        raise InvalidState(f"实例未挂起（当前: {_label(instance.status)}）")
+        raise InvalidState(f"实例未挂起（当前: {status_label(instance.status)}）")
     _refresh_status(instance)
     _requeue(instance_id)
     history.record(instance_id, "instance_resumed", actor=actor, data={"reason": reason})
@@ -77,7 +65,7 @@ def terminate(instance_id: int, actor: str | None, reason: str | None = None) ->
     step = _open(instance_id)
     if step.instance.status in ENDED:
         db.session.rollback()
-        raise InvalidState(f"实例已结束（{_label(step.instance.status)}）")
+        raise InvalidState(f"实例已结束（{status_label(step.instance.status)}）")
     step.workflow.cancel()
     _resolve_incidents(instance_id)
     step.record("instance_terminated", actor=actor, data={"reason": reason})

@@ -40,6 +40,10 @@ STATUS_LABELS = {"running": "运行中", "waiting": "等待中", "suspended": "�
 """An instance's status as people read it."""
 
 
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
 class WaitStatus(enum.StrEnum):
     OPEN = "open"
     DONE = "done"

@@ -10,8 +10,10 @@ Jobs created by a step are enqueued only after its commit.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -29,7 +31,6 @@ from .db import db
 from .definitions import latest, specs_of
 from .errors import Conflict, EngineError, ExpressionError, InvalidState, NotFound
 from .models import (
-    STATUS_LABELS,
     Incident,
     Instance,
     InstanceStatus,
@@ -38,6 +39,7 @@ from .models import (
     Timer,
     UserTask,
     WaitStatus,
+    status_label,
 )
 from .specs import Workflow
 from .waits import (
@@ -110,8 +112,8 @@ def _restore(instance: Instance) -> _Step:
 
 def _require_active(instance: Instance) -> None:
     if instance.status not in ACTIVE:
-        shown = STATUS_LABELS.get(instance.status, instance.status)
-        raise InvalidState(f"流程实例 {instance.id} 当前{shown}，不能继续办理")
+        raise InvalidState(f"流程实例 {instance.id} 当前{status_label(instance.status)}，"
+                           "不能继续办理")
 
 
 def _advance(workflow: Workflow, action: Any = None) -> None:
@@ -153,12 +155,8 @@ def _commit(step: _Step, status: str | None = None, enqueue: bool = True) -> Ins
         inst.ended_at = inst.updated_at
         step.record("instance_completed")
     try:
-        _write(step, after)
-    except (StaleDataError, OperationalError) as exc:
-        db.session.rollback()
-        if isinstance(exc, OperationalError) and "locked" not in str(exc):
-            raise
-        raise Conflict("流程实例已被他人更新，请刷新后重试") from None
+        with racing_writers():
+            _write(step, after)
     except IntegrityError as exc:
         db.session.rollback()
         if not _holds_key(exc):
@@ -172,6 +170,19 @@ def _commit(step: _Step, status: str | None = None, enqueue: bool = True) -> Ins
         raise
     unit.after_commit(functools.partial(_committed, step, enqueue))
     return inst
+
+
+@contextlib.contextmanager
+def racing_writers() -> Iterator[None]:
+    """Writes of an instance's row: another writer that moved it first (its lock_version, or
+    SQLite's write lock) makes them a Conflict, with nothing written."""
+    try:
+        yield
+    except (StaleDataError, OperationalError) as exc:
+        db.session.rollback()
+        if isinstance(exc, OperationalError) and "locked" not in str(exc):
+            raise
+        raise Conflict("流程实例已被他人更新，请刷新后重试") from None
 
 
 def _committed(step: _Step, enqueue: bool) -> None:

@@ -130,7 +130,7 @@ def _stop_on_signal() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def wait_for_redis(app: Flask, sleep: Any = time.sleep) -> None:
+def wait_for_redis(app: Flask) -> None:
     """Return once Redis answers again, trying with back-off and saying so in the log."""
     for attempt in itertools.count():
         if ping(app):
@@ -140,4 +140,4 @@ def wait_for_redis(app: Flask, sleep: Any = time.sleep) -> None:
         pause = RECONNECT_BACKOFF[min(attempt, len(RECONNECT_BACKOFF) - 1)]
         log.warning("Redis is unreachable; trying again in %.1f s (attempt %d)", pause,
                     attempt + 1)
-        sleep(pause)
+        time.sleep(pause)

@@ -9,9 +9,13 @@ from registry.models import Application, Inspection
 
 
 def application(params: dict[str, Any]) -> Application:
-    row = db.session.get(Application, int(params["application_id"]))
+    return application_by_id(int(params["application_id"]))
+
+
+def application_by_id(application_id: int) -> Application:
+    row = db.session.get(Application, application_id)
     if row is None:
-        raise LookupError(f"申请 {params['application_id']} 不存在")
+        raise LookupError(f"申请 {application_id} 不存在")
     return row
 
 

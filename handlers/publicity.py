@@ -112,7 +112,7 @@ def resume_notice(params: dict[str, Any], context: dict[str, Any]) -> dict[str, 
         db.session.refresh(notice)
     elif notice.status != "open":  # closed or stopped meanwhile: not for the push to go on
         raise ValueError(f"公示 {notice.id} 已{ENDED.get(notice.status, notice.status)}，不能恢复")
-    events.publicity_opened(params_.application({"application_id": notice.application_id}))
+    events.publicity_opened(params_.application_by_id(notice.application_id))
     db.session.commit()
     return _result(notice)
 
@@ -128,6 +128,6 @@ def close_notice(params: dict[str, Any], context: dict[str, Any]) -> dict[str, A
     if notice.status in ("open", "paused"):
         notice.status, notice.closed_at = outcome, now()
     if notice.status == "closed":  # no objection stands: the push follows
-        events.publicity_ended(params_.application({"application_id": notice.application_id}))
+        events.publicity_ended(params_.application_by_id(notice.application_id))
     db.session.commit()
     return {"publicity_outcome": "upheld" if notice.status == "stopped" else "closed"}

@@ -100,7 +100,12 @@ def complete_task(task_id: str, raw: dict[str, Any], user: User) -> Instance:
     Raises engine.NotFound, applications.NotAllowed, applications.FormInvalid,
     rules.RuleViolation, engine.Conflict (states.StatusConflict), engine.InvalidState.
     """
-    task = open_task(task_id, user)
+    return complete(open_task(task_id, user), raw, user)
+
+
+def complete(task: UserTask, raw: dict[str, Any], user: User) -> Instance:
+    """``complete_task`` for a task the caller has opened already (``open_task`` or
+    ``visible_task``): not read again."""
     data = load_form(task.form_key, raw)
     application = keys.application_of(task.instance_id)
     with engine.transaction():
@@ -111,7 +116,7 @@ def complete_task(task_id: str, raw: dict[str, Any], user: User) -> Instance:
             if task.form_key == RULING:
                 publicity.rule_objections(application.id, data["decision"], data["reason"],
                                           user)
-        return engine.complete_task(task_id, json_safe(data), actor=user.username)
+        return engine.complete_task(task.id, json_safe(data), actor=user.username)
 
 
 def _answer(application: Application, action: str, user: User) -> None:
@@ -135,4 +140,4 @@ def answer_return(application: Application, user: User, action: str, note: str =
     if task is None:
         raise states.StatusConflict("该申请当前没有待处理的退回")
     raw = {"action": action, **({"note": note.strip()} if note.strip() else {})}
-    complete_task(task.id, raw, user)
+    complete_task(task.id, raw, user)  # checked as any completion: the lane and the scope

@@ -77,5 +77,5 @@ def complete(task_id: str) -> Any:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise apps.FormInvalid({"json": ["请求体应为 JSON 对象"]})
-    instance = tasks.complete_task(task.id, data, user)
+    instance = tasks.complete(task, data, user)
     return queries.open_tasks(instance.id)

@@ -111,7 +111,7 @@ def task(task_id: str) -> Any:
         try:
             if row.form_key in UPLOAD_KIND:
                 data = _with_document(row, subject, user, data)
-            work.complete_task(row.id, data, user)
+            work.complete(row, data, user)
             flash(f"“{row.name}”已办理", "ok")
             return redirect(url_for("pages.tasks"))
         except apps.FormInvalid as exc:
