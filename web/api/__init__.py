@@ -5,7 +5,18 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import applications, errors, notifications, ops, processes, projects, public, sampling, tasks
+from . import (
+    applications,
+    errors,
+    idempotency,
+    notifications,
+    ops,
+    processes,
+    projects,
+    public,
+    sampling,
+    tasks,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -14,9 +25,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    api = Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [idempotency.OpenAPIPlugin()]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for blueprint in (public.blp, applications.blp, tasks.blp, projects.blp,
                       notifications.blp, ops.blp, processes.blp, sampling.blp):
         api.register_blueprint(blueprint)
     errors.init_app(app)
+    idempotency.init_app(app)
