@@ -3,7 +3,8 @@
 Scenarios (``--only NAME`` runs one): ``engine_step`` (bench/engine_step.py, PostgreSQL and
 SQLite), ``approval_http`` (bench/approval_http.py), ``inbox`` (bench/inbox.py; the query
 alone on SQLite too), ``intake_e2e`` (bench/intake_e2e.py, with the storage and memory
-figures of bench/footprint.py). ``--quick`` runs every scenario small, as a smoke test.
+figures of bench/footprint.py), ``reliability`` (bench/reliability.py: ``cqpi run``'s embedded
+default under load). ``--quick`` runs every scenario small, as a smoke test.
 
 Results go to bench/results/<date>-<commit>.json (``-quick`` / ``-<scenario>`` added for
 quick and single-scenario runs); the newest earlier file of the same kind is compared with.
@@ -31,7 +32,7 @@ from engine.db import db
 from web import create_app
 from web.database import prepare
 
-from . import approval_http, engine_step, inbox, intake_e2e, report
+from . import approval_http, engine_step, inbox, intake_e2e, reliability, report
 from .support import app_config, db_name, flush_redis, pg_create, pg_drop, progress, say
 
 Scenario = Callable[[argparse.Namespace, Path], dict[str, Any]]
@@ -69,6 +70,7 @@ SCENARIOS: dict[str, Scenario] = {
     "approval_http": lambda args, tmp: approval_http.run(tmp, progress, args.quick),
     "inbox": lambda args, tmp: inbox.run(tmp, progress, args.quick, _backends(args)),
     "intake_e2e": lambda args, tmp: intake_e2e.run(tmp, progress, args.quick),
+    "reliability": lambda args, tmp: reliability.run(tmp, progress, args.quick, args.seconds),
 }
 
 
@@ -86,6 +88,8 @@ def _arguments() -> argparse.Namespace:
                         help="databases of the engine step and the inbox query alone")
     parser.add_argument("--n", type=int, default=None,
                         help="engine-step samples per figure (default 500, quick 50)")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="length of the reliability scenario's load (default 60, quick 15)")
     return parser.parse_args()
 
 
@@ -131,7 +135,7 @@ def main() -> None:
     results["machine"]["load_after"] = os.getloadavg()
     results["durations_s"]["total"] = round(time.monotonic() - started, 1)
     figures = report.engine_step_figures(results.get("engine_step", {}))
-    for name in ("approval_http", "inbox", "intake_e2e"):
+    for name in report.SCENARIOS_WITH_FIGURES:
         figures += results.get(name, {}).get("figures", [])
     results["figures"] = figures
     report.print_table(results, before)

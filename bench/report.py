@@ -10,6 +10,8 @@ from typing import Any
 from .support import figure
 
 RESULTS = Path(__file__).with_name("results")
+SCENARIOS_WITH_FIGURES = ("approval_http", "inbox", "intake_e2e", "reliability")
+"""Scenarios whose results carry their own ``figures`` and ``notes``."""
 
 
 def engine_step_figures(engine_step: dict[str, Any]) -> list[dict[str, Any]]:
@@ -88,7 +90,7 @@ def print_table(results: dict[str, Any], before: dict[str, tuple[Any, str]]) -> 
         print(_row(fig, before.get(fig["key"])))
     for name, error in results.get("errors", {}).items():
         print(f"| {name} | - | ERROR: {error.splitlines()[0][:120]} | MISSED | - |")
-    for name in ("approval_http", "inbox", "intake_e2e"):
+    for name in SCENARIOS_WITH_FIGURES:
         for note in results.get(name, {}).get("notes", []):
             print(f"- {name}: {note}")
     sources = sorted({src for key, (_, src) in before.items()
