@@ -141,12 +141,12 @@ def _fingerprint() -> str:
     JSON in a canonical form; else the raw body)."""
     digest = hashlib.sha256(f"{request.method} {request.full_path}\n".encode())
     if request.mimetype == "multipart/form-data":
-        for name, value in sorted(request.form.items(multi=True)):
+        for name, value in sorted((str(n), str(v)) for n, v in request.form.items(multi=True)):
             digest.update(json.dumps(["field", name, value]).encode())
-        for name, upload in sorted(request.files.items(multi=True), key=lambda i: i[0]):
+        for name, upload in sorted(request.files.items(multi=True), key=lambda i: str(i[0])):
             content = upload.stream.read()
             upload.stream.seek(0)
-            digest.update(json.dumps(["file", name, upload.filename,
+            digest.update(json.dumps(["file", str(name), str(upload.filename),
                                       hashlib.sha256(content).hexdigest()]).encode())
     else:
         body = request.get_data(cache=True)
