@@ -400,6 +400,20 @@ def _pushes(database: Path, load_end: datetime) -> dict[str, int]:
     return {"during_load": during, "after_load": len(rows) - during}
 
 
+def _jobs_done(database: Path, load: dict[str, Any], cutoff: datetime) -> dict[str, Any]:
+    """Service jobs finished per second during the load and after it (the in-process worker's
+    pace with the web busy, and with it idle)."""
+    start, end = _at(load["started_at"]), _at(load["ended_at"])
+    rows = _rows(database, "SELECT finished_at FROM engine_job WHERE status = 'done'")
+    during = sum(1 for (at,) in rows if start <= _at(at) <= end)
+    after = sum(1 for (at,) in rows if _at(at) > end)
+    last = max((_at(at) for (at,) in rows), default=end)
+    after_s = max((min(last, cutoff) - end).total_seconds(), 0.0)
+    return {"during_load": during, "after_load": after,
+            "per_s_during_load": round(during / max((end - start).total_seconds(), 1e-9), 2),
+            "per_s_after_load": round(after / after_s, 2) if after_s else None}
+
+
 def _job_waits(database: Path) -> dict[str, Any]:
     """Per operation: a service job's creation to its end (the queue's wait and the run)."""
     waits: dict[str, list[float]] = defaultdict(list)
@@ -436,6 +450,7 @@ def measure(database: Path, load: dict[str, Any], ended_at: str) -> dict[str, An
     return {"review_to_publicity": review_to_publicity(database, cutoff),
             "timer_lateness": timer_lateness(database, cutoff),
             "pushes": _pushes(database, _at(load["ended_at"])),
+            "jobs_done": _jobs_done(database, load, cutoff),
             "job_wait_s": _job_waits(database), "state": _state(database)}
 
 
@@ -464,6 +479,9 @@ def _figures(r: dict[str, Any]) -> list[dict[str, Any]]:
                "requests"),
         figure("reliability.pushed_during_load", "embedded under load: applications pushed "
                "during the load", pushes["during_load"], "applications", better="higher"),
+        figure("reliability.jobs_per_s_during_load", "embedded under load: service jobs "
+               "done per second during the load", r["jobs_done"]["per_s_during_load"], "/s",
+               better="higher"),
         figure("reliability.settle_s", "embedded: background work settled after the load",
                r["settle"]["settle_s"], "s"),
     ]
@@ -493,6 +511,9 @@ def _notes(r: dict[str, Any]) -> list[str]:
         f"pushed: {r['pushes']['during_load']} during the load, {r['pushes']['after_load']} "
         f"after; applications {state['applications']}; jobs {state['jobs']}; failed attempts "
         f"{state['job_attempts_failed']}; incidents {state['incidents']}",
+        f"jobs done: {r['jobs_done']['during_load']} during the load "
+        f"({r['jobs_done']['per_s_during_load']}/s), {r['jobs_done']['after_load']} after "
+        f"({r['jobs_done']['per_s_after_load']}/s, up to the last)",
         f"server log: {r['log']['counts']}; /healthz after: {r['healthz'].get('status')}",
         "job creation -> end, by operation: " + "; ".join(
             f"{op} {_stats(s)}" for op, s in r["job_wait_s"].items()),
