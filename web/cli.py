@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -144,10 +145,23 @@ def worker(burst: bool) -> None:
     """Run an rq worker with the scheduler tick (needs REDIS_URL)."""
     from engine.worker import run_worker
 
+    from .embedded import watch_parent
+
     app = _app()
     if not app.config["REDIS_URL"]:
-        raise click.UsageError("cqpi worker 需要 REDIS_URL；嵌入模式下作业在 cqpi run 进程内执行")
+        raise click.UsageError(
+            "cqpi worker 需要 REDIS_URL；嵌入模式下作业由 cqpi run 启动的进程执行")
+    watch_parent()
     run_worker(app, burst=burst)
+
+
+@main.command("queue-server", hidden=True)
+@click.option("--port", type=int, required=True)
+def queue_server(port: int) -> None:
+    """The embedded default's in-memory queue on a loopback port (started by cqpi run)."""
+    from .embedded import serve_queue
+
+    serve_queue(port)
 
 
 SIMULATOR_PATH = "/national-sim"
@@ -171,14 +185,45 @@ def _mount_simulator(app: Flask, host: str, port: int) -> None:
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")))
 @click.option("--demo/--no-demo", default=True, show_default=True,
               help="Load the demo data (idempotent).")
-def run(host: str, port: int, demo: bool) -> None:
-    """Migrate, load demo data, deploy processes/, serve; embedded mode runs jobs here too."""
-    from engine.worker import start_embedded
-
+@click.option("--workers", type=click.IntRange(1, 16), show_default=True,
+              default=lambda: int(os.environ.get("CQPI_EMBEDDED_WORKERS", "2")),
+              help="Embedded mode: worker processes beside the web process.")
+@click.option("--background", type=click.Choice(["processes", "threads"]), default="processes",
+              show_default=True, help="Embedded mode: background work in worker processes "
+              "of its own, or in threads of the web process (one process in all).")
+def run(host: str, port: int, demo: bool, workers: int, background: str) -> None:
+    """Migrate, load demo data, deploy processes/, serve; without REDIS_URL (the embedded
+    default) the queue and the workers are started here too."""
     from .database import prepare
 
-    app = _app()
-    prepare(app)
+    children = None
+    if not os.environ.get("REDIS_URL") and background == "processes":
+        from .embedded import Background
+
+        children = Background(workers)
+        os.environ["REDIS_URL"] = children.start_queue()  # the web process and the workers
+    try:
+        app = _app()
+        prepare(app)
+        _prepare_run(app, host, port, demo)
+        if children is not None:
+            children.start_workers()
+            _stop_on_sigterm()
+            click.echo(f"嵌入模式: SQLite + 自带的内存队列与 {workers} 个作业进程")
+        elif not app.config["REDIS_URL"]:
+            from engine.worker import start_embedded
+
+            start_embedded(app)
+            click.echo("嵌入模式: SQLite + 进程内作业线程")
+        click.echo(f"cqpi 运行于 http://{host}:{port}")
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        if children is not None:
+            children.stop()
+
+
+def _prepare_run(app: Flask, host: str, port: int, demo: bool) -> None:
+    """Demo data, the processes/ diagrams, and the simulator when no platform is set."""
     if demo:
         from registry import demo as demo_data
 
@@ -191,8 +236,16 @@ def run(host: str, port: int, demo: bool) -> None:
         _deploy(app, paths)
     if not app.config.get("CQPI_NATIONAL_URL"):
         _mount_simulator(app, host, port)
-    if not app.config["REDIS_URL"]:
-        start_embedded(app)
-        click.echo("嵌入模式: SQLite + 进程内作业队列")
-    click.echo(f"cqpi 运行于 http://{host}:{port}")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+        os.environ["CQPI_NATIONAL_URL"] = app.config["CQPI_NATIONAL_URL"]  # for the workers
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends ``cqpi run`` as Ctrl-C does, so that its children are stopped too."""
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+if __name__ == "__main__":
+    main()
