@@ -102,7 +102,8 @@ def run(tmp: Path, progress: Progress, quick: bool = False,
 def _environment(tmp: Path) -> dict[str, str]:
     """A user's environment: none of the settings that leave the embedded default."""
     dropped = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PORT")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CQPI_") and k not in dropped}
+    env = {k: v for k, v in os.environ.items()  # the embedded mode's own settings pass
+           if (not k.startswith("CQPI_") or k.startswith("CQPI_EMBEDDED_")) and k not in dropped}
     env.update(CQPI_DATA_DIR=str(tmp / "data"), CQPI_PUBLICITY=PUBLICITY,
                CQPI_SAMPLING_DAY="0", PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO))
     return env

@@ -198,7 +198,9 @@ def run(host: str, port: int, demo: bool, workers: int, background: str) -> None
 
     children = None
     if not os.environ.get("REDIS_URL") and background == "processes":
-        from .embedded import Background
+        from engine.queue import queues
+
+        from .embedded import CONCURRENCY, Admission, Background
 
         children = Background(workers)
         os.environ["REDIS_URL"] = children.start_queue()  # the web process and the workers
@@ -208,6 +210,11 @@ def run(host: str, port: int, demo: bool, workers: int, background: str) -> None
         _prepare_run(app, host, port, demo)
         if children is not None:
             children.start_workers()
+            limit = int(os.environ.get("CQPI_EMBEDDED_CONCURRENCY", CONCURRENCY))
+            if limit > 0:
+                app.wsgi_app = Admission(  # type: ignore[method-assign]
+                    app.wsgi_app, limit, exempt=("/healthz", SIMULATOR_PATH),
+                    backlog=lambda: int(queues(app).queue.count))
             _stop_on_sigterm()
             click.echo(f"嵌入模式: SQLite + 自带的内存队列与 {workers} 个作业进程")
         elif not app.config["REDIS_URL"]:

@@ -20,12 +20,27 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 PARENT_ENV = "CQPI_PARENT_PID"
 """Set in a child's environment: the pid whose end the child follows."""
+
+TICK_SECONDS = 0.25
+"""The workers' scheduler tick (unless ``CQPI_TICK_SECONDS`` says otherwise): due timers are
+enqueued within a quarter of a second (each tick is two indexed reads of the database)."""
+
+CONCURRENCY = 4
+"""Requests the embedded web process serves at once (``CQPI_EMBEDDED_CONCURRENCY``; 0: no
+limit), while background work keeps up (see ``Admission``)."""
+
+BACKLOG = 8
+"""Jobs on the queue from which the web process serves one request at a time."""
+
+WATCH_SECONDS = 0.2
 
 STOP_SECONDS = 10.0
 """How long a child may take to stop warm (a worker finishes its job) before it is killed."""
@@ -51,7 +66,15 @@ def serve_queue(port: int) -> None:
     """Serve an in-memory Redis on 127.0.0.1:``port`` until SIGTERM (``cqpi queue-server``)."""
     from fakeredis import TcpFakeServer
 
-    server = TcpFakeServer(("127.0.0.1", port), server_type="redis")
+    class Server(TcpFakeServer):
+        def get_request(self) -> tuple[socket.socket, object]:
+            """Replies go out at once (TCP_NODELAY): a pipeline's many small replies would
+            otherwise wait for the client's delayed acknowledgements, ~40 ms a pipeline."""
+            connection, address = super().get_request()
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return connection, address
+
+    server = Server(("127.0.0.1", port), server_type="redis")
     server.daemon_threads = True
 
     def stop(*_: object) -> None:
@@ -89,7 +112,8 @@ class Background:
         return [*cqpi, "worker"]
 
     def _spawn(self, name: str) -> None:
-        env = {**os.environ, PARENT_ENV: str(os.getpid()), "REDIS_URL": self.url}
+        env = {"CQPI_TICK_SECONDS": str(TICK_SECONDS), **os.environ,
+               PARENT_ENV: str(os.getpid()), "REDIS_URL": self.url}
         self.children[name] = subprocess.Popen(
             self._command(name), env=env, cwd=Path.cwd(),
             start_new_session=True)  # a Ctrl-C in the terminal reaches cqpi run only
@@ -142,3 +166,44 @@ def _end(children: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+
+
+class Admission:
+    """WSGI middleware of the embedded default: requests wait their turn so that background
+    work keeps up. One SQLite file takes one writer at a time and one interpreter runs one
+    thread at a time, so sixteen requests at once are no faster than a few, and they crowd
+    out the workers' writes: at most ``limit`` requests are served at once, and only one
+    while the queue holds ``BACKLOG`` jobs or more (read every ``WATCH_SECONDS``). The health
+    check and the built-in simulator are let through (the workers' pushes go there)."""
+
+    def __init__(self, app: Any, limit: int, exempt: tuple[str, ...],
+                 backlog: Callable[[], int]) -> None:
+        self.app, self.exempt, self.limit = app, exempt, limit
+        self.allowed, self.busy = limit, 0
+        self.turn = threading.Condition()
+        threading.Thread(target=self._watch, args=(backlog,), name="cqpi-admission",
+                         daemon=True).start()
+
+    def _watch(self, backlog: Callable[[], int]) -> None:
+        while True:
+            try:
+                waiting = backlog()
+            except Exception:  # noqa: BLE001 - a queue that does not answer holds no one back
+                waiting = 0
+            with self.turn:
+                self.allowed = 1 if waiting >= BACKLOG else self.limit
+                self.turn.notify_all()
+            time.sleep(WATCH_SECONDS)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "").startswith(self.exempt):
+            return self.app(environ, start_response)
+        with self.turn:
+            self.turn.wait_for(lambda: self.busy < self.allowed)
+            self.busy += 1
+        try:
+            return list(self.app(environ, start_response))
+        finally:
+            with self.turn:
+                self.busy -= 1
+                self.turn.notify()

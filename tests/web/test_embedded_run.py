@@ -9,15 +9,19 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from tests.web.test_cli import _free_port, wait_healthy
+from web import embedded
+from web.embedded import Admission
 
 
 @dataclass
@@ -104,3 +108,41 @@ def test_a_killed_cqpi_run_leaves_no_process_behind(run: Run) -> None:
     run.proc.wait(timeout=15)
     eventually(lambda: not any(alive(p) for p in mine), 15, run.log.read_text)
     assert "is gone; stopping" in run.log.read_text()
+
+
+def _most_at_once(admission: Admission, app_state: dict[str, int], requests_: int) -> int:
+    threads = [threading.Thread(target=admission, args=({"PATH_INFO": "/api/v1/x"}, None))
+               for _ in range(requests_)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return app_state["most"]
+
+
+def _slow_app() -> tuple[Callable[..., list[bytes]], dict[str, int]]:
+    state = {"now": 0, "most": 0}
+    lock = threading.Lock()
+
+    def app(_environ: dict[str, Any], _start: Any) -> list[bytes]:
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        time.sleep(0.05)
+        with lock:
+            state["now"] -= 1
+        return [b"ok"]
+
+    return app, state
+
+
+def test_requests_take_turns_and_yield_to_a_backlog() -> None:
+    app, state = _slow_app()
+    backlog = {"jobs": 0}
+    admission = Admission(app, 3, exempt=("/healthz",), backlog=lambda: backlog["jobs"])
+    assert _most_at_once(admission, state, 12) == 3
+    backlog["jobs"] = embedded.BACKLOG
+    time.sleep(embedded.WATCH_SECONDS * 3)
+    state["most"] = 0
+    assert _most_at_once(admission, state, 8) == 1
+    assert admission({"PATH_INFO": "/healthz"}, None) == [b"ok"]  # never held back
