@@ -1,8 +1,8 @@
 """Reliability of the embedded default under load (issue 15).
 
 ``cqpi run --port <free>`` is started as a user starts it: no DATABASE_URL, no REDIS_URL, so
-SQLite in a temporary CQPI_DATA_DIR, the rq worker and the scheduler tick in threads of the
-web process and the national-platform simulator at /national-sim; only CQPI_PUBLICITY=PT5S
+SQLite in a temporary CQPI_DATA_DIR, the queue and worker processes that ``cqpi run``
+starts itself, and the national-platform simulator at /national-sim; only CQPI_PUBLICITY=PT5S
 (so that publicity ends during the run) and CQPI_SAMPLING_DAY=0 (no monthly sampling on the
 1st) are set. For N seconds, 16 enterprise clients (demo user ``qiye``) open an intake,
 upload its four materials and submit it, in a loop, over the real API; reviewer clients
