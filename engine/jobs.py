@@ -230,8 +230,8 @@ def tick(limit: int = 500) -> dict[str, int]:
     db.session.commit()
     for job_id in jobs:
         queue.enqueue(RUN_JOB, job_id)
-    for timer_id in timers:
-        queue.enqueue(FIRE_TIMER, timer_id)
+    for timer_id in timers:  # a due timer goes before the jobs waiting: it is late already
+        queue.enqueue(FIRE_TIMER, timer_id, at_front=True)
     return {"jobs": len(jobs), "timers": len(timers)}
 
 

@@ -51,14 +51,15 @@ def queues(app: Flask | None = None) -> Queues:
     return (app or current_app).extensions["cqpi.queue"]
 
 
-def enqueue(function: str, *args: Any) -> bool:
-    """Enqueue ``function`` (a dotted path) with ``args``; False (and logged) if the queue is down.
+def enqueue(function: str, *args: Any, at_front: bool = False) -> bool:
+    """Enqueue ``function`` (a dotted path) with ``args`` (``at_front``: before the jobs that
+    wait, as a due timer is); False (and logged) if the queue is down.
 
     A job that could not be enqueued is not lost: its row stays pending and the scheduler
     tick enqueues it again once it is stale.
     """
     try:
-        queues().queue.enqueue(function, *args)
+        queues().queue.enqueue(function, *args, at_front=at_front)
     except redis.RedisError as exc:
         log.warning("could not enqueue %s%r: %s", function, args, exc)
         return False

@@ -248,3 +248,15 @@ def test_a_timer_fired_by_the_tick_is_recorded_once(app: Flask) -> None:
     kinds = [e.kind for e in db.session.scalars(
         sa.select(Event).filter_by(instance_id=inst.id).order_by(Event.id))]
     assert kinds == ["instance_started", "timer_fired", "instance_completed"]
+
+
+def test_a_due_timer_goes_before_the_jobs_waiting_on_the_queue(app: Flask) -> None:
+    deploy("timer.bpmn")
+    engine.start("timer", business_key="T-2")
+    waiting = [engine.queue.queues().queue.enqueue("engine.jobs.run_service_job", n).id
+               for n in (10**6, 10**6 + 1)]  # a backlog (no such job rows: they would skip)
+    time.sleep(1.1)
+    wait_for(lambda: tick()["timers"] == 1, seconds=5)
+    first, *rest = engine.queue.queues().queue.get_jobs()
+    assert first.func_name == "engine.jobs.run_timer"
+    assert [job.id for job in rest] == waiting
