@@ -55,6 +55,8 @@ JOBS_PER_INTAKE = 4
 PASSWORD = "cqpi-demo-2026"
 ENTERPRISE, REVIEWER = "qiye", "yuzhong"
 ATTACHMENTS = ("report", "commitment", "application_form", "evidence")
+NAME = "扩容测试项目"
+"""The projects' names: this, then the intake's number."""
 SIM_TOKEN = "scale-out-national-token"
 SECRET_KEY = "scale-out-secret-key-shared-by-every-process"
 BIN = Path(sys.executable).parent
@@ -264,7 +266,7 @@ class Api:
 
 def _intake(api: Api, racers: ThreadPoolExecutor, n: int) -> tuple[int, list[int]]:
     """One enterprise's intake, its review raced by two reviewers; the id and their answers."""
-    body = {"kind": "intake", "project": header(name=f"扩容测试项目{n:04d}"),
+    body = {"kind": "intake", "project": header(name=f"{NAME}{n:04d}"),
             "stages": hm_stages()}
     app_id = int(api.expect(201, "POST", "/api/v1/applications", ENTERPRISE, json=body)["id"])
     for kind in ATTACHMENTS:
@@ -343,9 +345,10 @@ def _check_details(api: Api, ids: set[int]) -> None:
 # --- the checks on the database, the simulator and the workers -----------------------------
 
 
-def _rows(database: str, sql: str) -> list[tuple[Any, ...]]:
+def _rows(database: str, sql: str,
+          params: tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]:
     with psycopg.connect(database, connect_timeout=5) as conn:
-        return conn.execute(sql).fetchall()
+        return conn.execute(sql, params).fetchall()
 
 
 SETTLED = """SELECT (SELECT count(*) FROM engine_instance WHERE status <> 'completed'),
@@ -399,9 +402,9 @@ PUSHED = """SELECT 'cqpi-job-' || j.id, a.id FROM engine_job j
               WHERE j.operation = 'national_push.application'"""
 
 
-def _check_pushes(database: str, national: str, ids: set[int]) -> int:
+def _check_pushes(database: str, national: str, ids: set[int], prefix: str = NAME) -> int:
     """One push per application at the platform (its key is its push job's), each sent once
-    from the outbox."""
+    from the outbox; its project (named ``prefix``…) marked as on the platform."""
     pushes = requests.get(f"{national}/_pushes", timeout=30).json()
     application_of = dict(_rows(database, PUSHED))
     pushed = Counter(application_of.get(p["idempotency_key"]) for p in pushes)
@@ -415,8 +418,8 @@ def _check_pushes(database: str, national: str, ids: set[int]) -> int:
     assert {(row[1], row[2]) for row in outbox} == {("sent", 1)}, Counter(
         (row[1], row[2]) for row in outbox)
     [(on_platform,)] = _rows(database, """SELECT count(*) FROM project
-                                         WHERE name LIKE '扩容测试项目%' AND on_national_platform
-                                         AND national_id IS NOT NULL""")
+                                         WHERE name LIKE %s AND on_national_platform
+                                         AND national_id IS NOT NULL""", (f"{prefix}%",))
     assert on_platform == len(ids), f"{on_platform} projects marked as on the national platform"
     return len(pushes)
 
