@@ -5,13 +5,16 @@ cannot turn an answer into a 500 at teardown."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from engine.db import db
 from tests.conftest import dispose
 from tests.web.test_cli import _free_port
 from web import create_app
+from web.api import idempotency
 from web.database import prepare
 
 
@@ -53,6 +56,30 @@ def test_a_failing_teardown_leaves_the_answer_as_it_was(
     try:
         answer = app.test_client().get("/api/v1/publicity")
         assert answer.status_code == 200 and calls
+    finally:
+        monkeypatch.undo()
+        dispose(app)
+
+
+def test_an_outage_whose_rollback_fails_too_is_still_a_503(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}",
+                      "REDIS_URL": None, "SECRET_KEY": "t", "CQPI_DATA_DIR": str(tmp_path)})
+    prepare(app)
+    gone = OperationalError("SELECT 1", {}, Exception("terminating connection due to "
+                                                      "administrator command"))
+
+    def dead(*_: Any, **__: Any) -> None:
+        raise gone
+
+    monkeypatch.setattr(idempotency, "_insert", dead)  # the request meets the outage
+    with app.app_context():
+        monkeypatch.setattr(db.session, "rollback", dead)  # and so does its rollback
+    try:
+        answer = app.test_client().post("/api/v1/complaints", json={},
+                                        headers={"Idempotency-Key": "k-1"})
+        assert answer.status_code == 503, answer.get_data(as_text=True)
+        assert answer.headers["Retry-After"] == "5"
     finally:
         monkeypatch.undo()
         dispose(app)

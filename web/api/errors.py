@@ -22,7 +22,7 @@ from typing import Any
 import redis
 from flask import Flask, current_app, jsonify, make_response, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 import engine
@@ -308,8 +308,12 @@ RETRY_AFTER = "5"
 
 def _outage(exc: Exception) -> Any:
     """The database or the queue is unreachable (restarting, failing over): an outage, said
-    as one, for the client to try again; not a server error."""
-    db.session.rollback()
+    as one, for the client to try again; not a server error. The session's connection may
+    be the one that died: its rollback may fail too, and must not turn this into a 500."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.close()
     log.warning("outage: %s: %s", type(exc).__name__, str(exc).splitlines()[0][:300])
     response = make_response(_body(503, MESSAGES[503]))
     response.headers["Retry-After"] = RETRY_AFTER
