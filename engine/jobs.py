@@ -8,8 +8,11 @@ Redis, a timer that came due), so a lost Redis loses no work.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import time
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -17,6 +20,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from flask import current_app
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from . import history, queue, schedule
 from .clock import now
@@ -51,12 +55,53 @@ jobs at once (parallel branches) go to the queue, so that any worker can take ea
 log = logging.getLogger(__name__)
 
 
+OUTAGE_WAIT = timedelta(minutes=2)
+"""How long a job that meets an unreachable database waits for it, trying again with
+back-off, before it gives up (its row then waits for the stale sweep)."""
+
+OUTAGE_BACKOFF = (0.5, 1.0, 2.0, 5.0)
+"""Seconds between a job's attempts while the database is unreachable (the last repeats)."""
+
+
+def riding_out_outages(body: Callable[[], str]) -> str:
+    """Run ``body`` (a whole rq job) again, from the start, while the database it needs is
+    unreachable (a restart, a failover), until ``OUTAGE_WAIT`` has passed: a job whose row
+    the database cannot update must not end in rq's failed list with its row still marked
+    enqueued. What ran before the outage is not done twice: each step commits or not, a
+    done job is skipped, handlers are idempotent. The worker holds the job meanwhile,
+    rather than take others it could not run either."""
+    deadline = time.monotonic() + OUTAGE_WAIT.total_seconds()
+    for attempt in itertools.count():
+        try:
+            return body()
+        except (OperationalError, InterfaceError) as exc:
+            if time.monotonic() >= deadline:
+                raise
+            _discard_session()
+            pause = OUTAGE_BACKOFF[min(attempt, len(OUTAGE_BACKOFF) - 1)]
+            log.warning("the database is unreachable (%s); the job tries again in %.1f s",
+                        str(exc).splitlines()[0][:200], pause)
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
+def _discard_session() -> None:
+    """Drop the session and its connection, which may be dead (so may its rollback)."""
+    try:
+        db.session.remove()
+    except Exception as exc:  # noqa: BLE001 - whatever the driver raises for a dead socket
+        log.debug("discarding the session failed: %s", exc)
+
+
 def run_service_job(job_id: int) -> str:
     """rq entry point: run the handler of a deferred service task and apply its result; then
     run the job that step created, if it created exactly one (see CHAIN_LIMIT)."""
-    outcome, following = _run(job_id)
-    _chain(following)
-    return outcome
+    def body() -> str:
+        outcome, following = _run(job_id)
+        _chain(following)
+        return outcome
+
+    return riding_out_outages(body)
 
 
 def _chain(following: list[int]) -> None:
@@ -183,6 +228,10 @@ def _record_failure(job_id: int, exc: BaseException) -> None:
 def run_timer(timer_id: str) -> str:
     """rq entry point: fire a due timer (then run the job its step created, as a service job's
     pass does); a timer whose step fails becomes an incident."""
+    return riding_out_outages(lambda: _fire(timer_id))
+
+
+def _fire(timer_id: str) -> str:
     try:
         following = fire_timer(timer_id, enqueue=False)
     except Conflict:

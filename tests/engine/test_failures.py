@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 
 import engine
 from engine import jobs
@@ -161,3 +163,52 @@ def test_an_operation_unknown_to_the_worker_fails_into_an_incident(app: Flask) -
         catalog.operations["test.flaky"] = handler
     [incident] = db.session.scalars(sa.select(Incident)).all()
     assert "未注册的服务操作: test.flaky" in incident.error
+
+
+def _outage_once(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
+    """``jobs.<name>`` meets an unreachable database the first time it is called."""
+    real, calls = getattr(jobs, name), []
+
+    def flaky(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("SELECT", {}, Exception("the database system is shutting down"))
+        return real(*args)
+
+    monkeypatch.setattr(jobs, name, flaky)
+    monkeypatch.setattr(jobs, "OUTAGE_BACKOFF", (0.01,))
+    return calls
+
+
+@pytest.mark.parametrize("where", ["_load", "_record_failure"])
+def test_a_job_that_meets_a_database_outage_waits_and_runs_once_it_is_back(
+        app: Flask, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    CALLS.fail_times = 1 if where == "_record_failure" else 0
+    start_push(app)
+    empty_queue()
+    [job] = db.session.scalars(sa.select(Job)).all()
+    calls = _outage_once(monkeypatch, where)
+    assert jobs.run_service_job(job.id) == "done"
+    assert calls  # the outage was met, and the whole job ran again once it was over
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    assert job is not None and (job.status, job.attempts) == ("done", 1)
+    # the handler ran again (idempotent, with the same key) when its failure could not be
+    # recorded: the outage is no attempt of the job's
+    assert len(CALLS.seen) == (2 if where == "_record_failure" else 1)
+    assert len({c["context"]["idempotency_key"] for c in CALLS.seen}) == 1
+
+
+def test_a_job_gives_up_on_a_database_that_stays_away(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    start_push(app)
+    [job] = db.session.scalars(sa.select(Job)).all()
+
+    def down(*_: Any) -> Any:
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(jobs, "_load", down)
+    monkeypatch.setattr(jobs, "OUTAGE_BACKOFF", (0.01,))
+    monkeypatch.setattr(jobs, "OUTAGE_WAIT", timedelta(seconds=0.1))
+    with pytest.raises(OperationalError):
+        jobs.run_service_job(job.id)

@@ -203,3 +203,35 @@ def test_every_post_but_sign_in_documents_the_header(client: Any) -> None:
         documented = {"$ref": "#/components/parameters/IdempotencyKey"} in operation.get(
             "parameters", [])
         assert documented == (path != "/api/v1/auth/token"), path
+
+
+def test_a_claim_the_outage_kept_is_released_by_the_next_request(
+        app: Flask, who: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = app.test_client()
+    unit = login(client, who.unit.username)
+    real = idempotency._release
+
+    def database_gone(*_: Any) -> None:
+        raise sa.exc.OperationalError("DELETE", {}, Exception("the database is shutting down"))
+
+    monkeypatch.setattr(idempotency, "_release", database_gone)
+    refused = client.post("/api/v1/applications", headers={**unit, KEY: "outage"},
+                          json={"kind": "intake", "project": header(location_code="999999"),
+                                "stages": hm_stages()})
+    assert refused.status_code == 422 and len(_rows()) == 1  # could not be released
+    monkeypatch.setattr(idempotency, "_release", real)
+    retried = _open(client, unit, "outage")  # the database is back: no 30 s wait
+    assert retried.status_code == 201, retried.get_json()
+    assert idempotency._unreleased == set()
+
+
+def test_a_release_keeps_a_claim_whose_work_committed_after_all(
+        app: Flask, who: People) -> None:
+    client = app.test_client()
+    unit = login(client, who.unit.username)
+    _open(client, unit, "landed")
+    [row] = _rows()
+    db.session.execute(sa.update(IdempotencyKey).values(status=None, body=None))
+    db.session.commit()  # as if the commit landed and its acknowledgement was lost
+    idempotency._release([row.id])
+    assert len(_rows()) == 1

@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -107,6 +108,8 @@ def claim_key() -> Response | None:
     if not _KEY.fullmatch(key):
         return _refusal(400, "idempotency_key_invalid",
                         f"请求头 {HEADER} 应为 1 至 255 个可见 ASCII 字符")
+    if _unreleased:
+        _release_earlier()
     caller, fingerprint = _caller(), _fingerprint()
     for _attempt in range(3):
         row_id = _insert(caller, key, fingerprint)
@@ -211,12 +214,11 @@ def _take_over(row: Any) -> bool:
     return bool(taken.rowcount)
 
 
-def _delete(row_id: int, created_at: datetime | None = None) -> None:
-    where = [IdempotencyKey.id == row_id]
-    if created_at is not None:
-        where.append(IdempotencyKey.created_at == created_at)
+def _delete(row_id: int, created_at: datetime) -> None:
+    """Drop an expired key (unless a retry just renewed it)."""
     with db.engine.begin() as conn:
-        conn.execute(sa.delete(IdempotencyKey).where(*where))
+        conn.execute(sa.delete(IdempotencyKey).where(
+            IdempotencyKey.id == row_id, IdempotencyKey.created_at == created_at))
 
 
 def _replay(row: Any) -> Response:
@@ -265,17 +267,46 @@ def settle(response: Response) -> Response:
     if claim is None:
         return response
     g.pop("cqpi_idempotency")
+    keep = claim.committed or 200 <= response.status_code < 300
     try:
         db.session.rollback()  # what the view left uncommitted would hold SQLite's write lock
-        if claim.committed or 200 <= response.status_code < 300:
-            if response.status_code < 500:
-                _store(claim.id, response)
-        else:
-            _delete(claim.id)
+        if keep and response.status_code < 500:
+            _store(claim.id, response)
+        elif not keep:
+            _release([claim.id])
     except Exception as exc:  # noqa: BLE001 - whatever the driver raises for a lost database
         log.warning("could not settle idempotency key %d: %s", claim.id,
                     str(exc).splitlines()[0][:300])
+        if not keep and len(_unreleased) < MAX_UNRELEASED:
+            _unreleased.add(claim.id)  # released by a later request once the database is back
     return response
+
+
+_unreleased: set[int] = set()
+"""Claims of this process whose work did not commit and that the database could not release
+when they ended (it was going away): a later request releases them, so that a retry after
+the outage runs at once instead of waiting ``ABANDONED_AFTER``."""
+MAX_UNRELEASED = 10_000
+_unreleased_lock = threading.Lock()
+
+
+def _release(row_ids: list[int]) -> None:
+    """Free claims whose work did not commit. A claim whose commit did land after all (the
+    connection died before it was acknowledged) carries ``committed_at`` and is kept."""
+    with db.engine.begin() as conn:
+        conn.execute(sa.delete(IdempotencyKey).where(
+            IdempotencyKey.id.in_(row_ids), IdempotencyKey.committed_at.is_(None),
+            IdempotencyKey.status.is_(None)))
+
+
+def _release_earlier() -> None:
+    with _unreleased_lock:
+        ids = sorted(_unreleased)
+        try:
+            _release(ids)
+        except Exception:  # noqa: BLE001 - still away: the next request tries again
+            return
+        _unreleased.difference_update(ids)
 
 
 def _store(row_id: int, response: Response) -> None:
