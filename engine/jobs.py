@@ -96,22 +96,35 @@ def _discard_session() -> None:
 def run_service_job(job_id: int) -> str:
     """rq entry point: run the handler of a deferred service task and apply its result; then
     run the job that step created, if it created exactly one (see CHAIN_LIMIT)."""
-    def body() -> str:
-        outcome, following = _run(job_id)
-        _chain(following)
-        return outcome
-
-    return riding_out_outages(body)
+    return Pass(lambda: _run(job_id)).ride_out()
 
 
-def _chain(following: list[int]) -> None:
-    """Run the job a step created when it is the only one, and so on; enqueue the rest."""
-    for _ in range(CHAIN_LIMIT):
-        if len(following) != 1:
-            break
-        _, following = _run(following[0])
-    for next_id in following:
-        enqueue_job(next_id)
+class Pass:
+    """One rq job's work: its first step, then the chain of jobs that step led to. An outage
+    of the database makes ``riding_out_outages`` try again; the pass goes on from where it
+    stopped (the jobs it ran are done, the ones it marked enqueued are its own to run, and
+    no queue holds them), never from its first step."""
+
+    def __init__(self, first: Callable[[], tuple[str, list[int]]]) -> None:
+        self.first: Callable[[], tuple[str, list[int]]] | None = first
+        self.outcome = ""
+        self.todo: list[int] = []
+        self.runs = 0
+
+    def ride_out(self) -> str:
+        return riding_out_outages(self._go_on)
+
+    def _go_on(self) -> str:
+        if self.first is not None:
+            self.outcome, self.todo = self.first()
+            self.first = None
+        while len(self.todo) == 1 and self.runs < CHAIN_LIMIT:
+            _, self.todo = _run(self.todo[0])
+            self.runs += 1
+        while self.todo:
+            enqueue_job(self.todo[0])
+            self.todo.pop(0)
+        return self.outcome
 
 
 def _load(job_id: int) -> tuple[Job, Instance] | None:
@@ -228,32 +241,32 @@ def _record_failure(job_id: int, exc: BaseException) -> None:
 def run_timer(timer_id: str) -> str:
     """rq entry point: fire a due timer (then run the job its step created, as a service job's
     pass does); a timer whose step fails becomes an incident."""
-    return riding_out_outages(lambda: _fire(timer_id))
+    return Pass(lambda: _fire(timer_id)).ride_out()
 
 
-def _fire(timer_id: str) -> str:
+def _fire(timer_id: str) -> tuple[str, list[int]]:
+    """Fire one timer: the outcome, and the jobs its step created for the pass to run."""
     try:
         following = fire_timer(timer_id, enqueue=False)
     except Conflict:
         db.session.rollback()
         db.session.execute(sa.update(Timer).filter_by(id=timer_id).values(enqueued_at=None))
         db.session.commit()
-        return "conflict"
+        return "conflict", []
     except StepFailed as exc:
         db.session.rollback()
         timer = db.session.get(Timer, timer_id, populate_existing=True)
         if timer is None:
-            return "skipped"
+            return "skipped", []
         instance = db.session.get(Instance, timer.instance_id, populate_existing=True)
         if instance is None:
-            return "skipped"
+            return "skipped", []
         open_incident(instance, timer.element_id, _describe(exc), 1)
         db.session.commit()
-        return "failed"
+        return "failed", []
     if following is None:
-        return "skipped"
-    _chain(following)
-    return "fired"
+        return "skipped", []
+    return "fired", following
 
 
 def tick(limit: int = 500) -> dict[str, int]:

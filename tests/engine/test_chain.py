@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 import zlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 
 import engine
 from engine import clock, state
+from engine import jobs as jobs_module
 from engine.db import db
 from engine.jobs import tick
 from engine.models import Event, Instance, Job
@@ -189,3 +192,28 @@ def test_a_result_meets_an_instance_moved_meanwhile_and_is_applied_to_the_new_st
     assert [c["params"]["step"] for c in CALLS.seen].count("Task_First") == 1
     assert [el for kind, el in _events(inst.id) if kind == "job_succeeded"].count(
         "Task_First") == 1
+
+
+def test_a_pass_that_meets_a_database_outage_goes_on_where_it_stopped(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    deploy("chain.bpmn")
+    inst = engine.start("chain", business_key="CHAIN-O")
+    [first] = db.session.scalars(sa.select(Job).filter_by(instance_id=inst.id)).all()
+    real, loads = jobs_module._load, []
+
+    def second_load_fails(job_id: int) -> Any:
+        loads.append(job_id)
+        if len(loads) == 2:  # Task_Second, run in the pass of Task_First
+            raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+        return real(job_id)
+
+    monkeypatch.setattr(jobs_module, "_load", second_load_fails)
+    monkeypatch.setattr(jobs_module, "OUTAGE_BACKOFF", (0.01,))
+    assert jobs_module.run_service_job(first.id) == "done"
+    assert loads[0] == first.id and loads[1] == loads[2] != first.id  # resumed, not restarted
+    monkeypatch.undo()
+    work(app)  # the two branches the pass enqueued
+    db.session.expire_all()
+    assert db.session.get(Instance, inst.id).status == "completed"  # type: ignore[union-attr]
+    assert [c["params"]["step"] for c in CALLS.seen][:2] == ["Task_First", "Task_Second"]
+    assert len(CALLS.seen) == 4
