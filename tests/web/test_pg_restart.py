@@ -11,6 +11,7 @@ is approved and pushed once, none was opened, submitted or reviewed twice."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -19,7 +20,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -274,8 +275,8 @@ def _client(api: RetryingApi, numbers: Iterator[int], until: float) -> list[int]
 
 @dataclass
 class Restart:
-    """When the database went down and came back (monotonic clock), and how long it was
-    down."""
+    """When the server (the database, or Redis) went down and came back (monotonic clock),
+    and how long it was down."""
 
     stopped: float = 0.0
     back: float = 0.0
@@ -285,10 +286,11 @@ class Restart:
         return self.back - self.stopped
 
 
-def _restart_at(server: PrivatePostgres, moment: float) -> Restart:
+def _restart_at(restart_server: Callable[[], object], moment: float) -> Restart:
+    """``restart_server()`` (it stops a server and starts it again) run at ``moment``."""
     time.sleep(max(0.0, moment - time.monotonic()))
     restart = Restart(stopped=time.monotonic())
-    server.restart(DOWN_SECONDS)
+    restart_server()
     restart.back = time.monotonic()
     return restart
 
@@ -311,10 +313,10 @@ def _watch_health(urls: list[str], journal: Journal, stop: threading.Event) -> N
                              retry_after=answer.headers.get("Retry-After")))
 
 
-def _drive(cluster: Cluster, server: PrivatePostgres, api: RetryingApi,
+def _drive(cluster: Cluster, restart_server: Callable[[], object], api: RetryingApi,
            health: Journal) -> tuple[set[int], Restart, list[BaseException]]:
-    """The clients for LOAD_SECONDS, the database restarted RESTART_AFTER seconds in; the ids
-    of the applications they opened, and why clients stopped early."""
+    """The clients for LOAD_SECONDS, ``restart_server()`` run RESTART_AFTER seconds in; the
+    ids of the applications they opened, and why clients stopped early."""
     started, numbers, stop = time.monotonic(), itertools.count(), threading.Event()
     watcher = threading.Thread(target=_watch_health, args=(cluster.web, health, stop))
     watcher.start()
@@ -322,7 +324,7 @@ def _drive(cluster: Cluster, server: PrivatePostgres, api: RetryingApi,
         with ThreadPoolExecutor(CLIENTS, thread_name_prefix="client") as clients:
             futures = [clients.submit(_client, api, numbers, started + LOAD_SECONDS)
                        for _ in range(CLIENTS)]
-            restart = _restart_at(server, started + RESTART_AFTER)
+            restart = _restart_at(restart_server, started + RESTART_AFTER)
             failed = [error for f in futures if (error := f.exception()) is not None]
             ids = [app_id for f in futures if f.exception() is None for app_id in f.result()]
     finally:
@@ -345,7 +347,8 @@ def _an_outage_answer(exchange: Exchange) -> bool:
             and bool(CHINESE.search(str(message))) and bool(exchange.retry_after))
 
 
-def _check_answers(exchanges: list[Exchange], restart: Restart) -> None:
+def _check_answers(exchanges: list[Exchange], restart: Restart,
+                   what: str = "the database") -> None:
     """No 500 or raw error page; every 5xx a JSON 503; none long after the restart."""
     raw = [e for e in exchanges if e.status >= 500 and not _an_outage_answer(e)]
     assert not raw, "5xx answers that are not a JSON 503 in Chinese with Retry-After:\n" + (
@@ -354,16 +357,17 @@ def _check_answers(exchanges: list[Exchange], restart: Restart) -> None:
     assert not raw_text, "\n".join(e.describe() for e in raw_text[:20])
     late = [e for e in exchanges
             if e.status == 503 and e.sent > restart.back + RECOVERY_SECONDS]
-    assert not late, f"503 {RECOVERY_SECONDS} s after the database was back:\n" + (
+    assert not late, f"503 {RECOVERY_SECONDS} s after {what} was back:\n" + (
         "\n".join(e.describe() for e in late[:20]))
 
 
-def _check_health(exchanges: list[Exchange]) -> Counter[int]:
-    """/healthz answered 200, or 503 JSON saying the database is down, at every moment."""
+def _check_health(exchanges: list[Exchange], down: str = "database") -> Counter[int]:
+    """/healthz answered 200, or 503 JSON saying ``down`` (the database, the queue) is down,
+    at every moment."""
     for e in exchanges:
         assert e.status in (200, 503), e.describe()
         body = json.loads(e.body)
-        assert e.status == 200 or (body["database"] == "down" and e.retry_after), e.describe()
+        assert e.status == 200 or (body[down] == "down" and e.retry_after), e.describe()
     return Counter(e.status for e in exchanges)
 
 
@@ -433,18 +437,20 @@ def _alive(cluster: Cluster) -> None:
     assert not dead, f"processes that did not survive the restart: {dead}"
 
 
-def _summary(journal: Journal, health: Counter[int], restart: Restart) -> str:
+def _summary(journal: Journal, health: Counter[int], restart: Restart,
+             what: str = "the database") -> str:
     exchanges = journal.exchanges
     statuses = Counter(e.status for e in exchanges)
     during = sum(1 for e in exchanges if e.status == 503
                  and restart.stopped <= e.received <= restart.back + 1)
     in_flight = sum(1 for e in exchanges if e.status == 409 and IN_FLIGHT in e.body)
     return (f"{len(exchanges)} requests {dict(statuses)}; 503: {statuses[503]} "
-            f"({during} while the database was down or within 1 s of its return); "
+            f"({during} while {what} was down or within 1 s of its return); "
             f"no answer: {statuses[0]}; retries: {sum(e.attempt > 1 for e in exchanges)}; "
             f"409 in flight: {in_flight}; replayed: {sum(e.replayed for e in exchanges)}; "
             f"outcome unknown: {len(journal.unknown)}; longest call "
-            f"{_longest_call(exchanges):.1f} s; database down {restart.down:.1f} s; "
+            f"{_longest_call(exchanges):.1f} s; {what.removeprefix('the ')} down "
+            f"{restart.down:.1f} s; "
             f"healthz {dict(health)}")
 
 
@@ -465,7 +471,9 @@ def test_postgresql_restarted_under_load(cluster: tuple[Cluster, PrivatePostgres
     started = time.monotonic()
     try:
         with _logs_on_failure(running):
-            ids, restart, failed = _drive(running, server, api, health)
+            ids, restart, failed = _drive(running, functools.partial(server.restart,
+                                                                     DOWN_SECONDS),
+                                          api, health)
             driven = time.monotonic() - started
             print(f"\npg-restart load: {len(ids)} intakes by {CLIENTS} clients in {driven:.1f} s; "
                   f"{_summary(journal, Counter(e.status for e in health.exchanges), restart)}")
