@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from . import history, queue
+from . import history
 from .clock import now
 from .db import db
 from .errors import InvalidState, NotFound
@@ -18,7 +18,7 @@ from .models import (
     WaitStatus,
     status_label,
 )
-from .runtime import ACTIVE, RUN_JOB, _commit, _open, _status, racing_writers
+from .runtime import ACTIVE, _commit, _open, _status, enqueue_job, racing_writers
 from .waits import snapshot
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
@@ -92,7 +92,7 @@ def retry(instance_id: int, actor: str | None) -> int:
                    data={"incidents": [i.id for i in incidents]})
     db.session.commit()
     for job_id in job_ids:
-        queue.enqueue(RUN_JOB, job_id)
+        enqueue_job(job_id)
     return len(incidents)
 
 

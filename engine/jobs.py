@@ -22,7 +22,7 @@ from flask import current_app
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from . import history, queue, schedule
+from . import history, holders, queue, schedule
 from .clock import now
 from .db import db
 from .errors import Conflict, EngineError
@@ -96,7 +96,11 @@ def _discard_session() -> None:
 def run_service_job(job_id: int) -> str:
     """rq entry point: run the handler of a deferred service task and apply its result; then
     run the job that step created, if it created exactly one (see CHAIN_LIMIT)."""
-    return Pass(lambda: _run(job_id)).ride_out()
+    def first() -> tuple[str, list[int]]:
+        with holders.running("job", job_id):
+            return _run(job_id)
+
+    return Pass(first).ride_out()
 
 
 class Pass:
@@ -119,7 +123,8 @@ class Pass:
             self.outcome, self.todo = self.first()
             self.first = None
         while len(self.todo) == 1 and self.runs < CHAIN_LIMIT:
-            _, self.todo = _run(self.todo[0])
+            with holders.running("job", self.todo[0]):
+                _, self.todo = _run(self.todo[0])
             self.runs += 1
         while self.todo:
             enqueue_job(self.todo[0])
@@ -241,7 +246,11 @@ def _record_failure(job_id: int, exc: BaseException) -> None:
 def run_timer(timer_id: str) -> str:
     """rq entry point: fire a due timer (then run the job its step created, as a service job's
     pass does); a timer whose step fails becomes an incident."""
-    return Pass(lambda: _fire(timer_id)).ride_out()
+    def first() -> tuple[str, list[int]]:
+        with holders.running("timer", timer_id):
+            return _fire(timer_id)
+
+    return Pass(first).ride_out()
 
 
 def _fire(timer_id: str) -> tuple[str, list[int]]:
@@ -279,6 +288,7 @@ def tick(limit: int = 500) -> dict[str, int]:
     if queue.emptied():
         _forget_enqueued()
     stale = moment - STALE_AFTER
+    _release_unheld(moment, stale)
     due_jobs = db.session.scalars(
         sa.select(Job.id).where(Job.status == JobStatus.PENDING, Job.run_after <= moment,
                                 sa.or_(Job.enqueued_at.is_(None), Job.enqueued_at < stale))
@@ -291,10 +301,39 @@ def tick(limit: int = 500) -> dict[str, int]:
     timers = [i for i in due_timers if _claim(Timer, i, moment, stale)]
     db.session.commit()
     for job_id in jobs:
-        queue.enqueue(RUN_JOB, job_id)
+        queue.enqueue(RUN_JOB, job_id, job_id=holders.rq_id("job", job_id))
     for timer_id in timers:  # a due timer goes before the jobs waiting: it is late already
-        queue.enqueue(FIRE_TIMER, timer_id, at_front=True)
+        queue.enqueue(FIRE_TIMER, timer_id, at_front=True,
+                      job_id=holders.rq_id("timer", timer_id))
     return {"jobs": len(jobs), "timers": len(timers)}
+
+
+RELEASE_EVERY = 2.0
+"""Seconds between two looks of one process at who holds the rows enqueued a while ago."""
+_last_release = {"at": float("-inf")}
+
+
+def _release_unheld(moment: Any, stale: Any) -> None:
+    """Clear the enqueued mark of rows that no queue and no live worker holds (a worker
+    killed mid-job, an rq entry lost or failed outside the engine), so that this tick
+    enqueues them again; rows enqueued before ``stale`` are the stale sweep's already."""
+    if time.monotonic() - _last_release["at"] < RELEASE_EVERY:
+        return
+    _last_release["at"] = time.monotonic()
+    kinds: list[tuple[str, Any, Any]] = [("job", Job, Job.status == JobStatus.PENDING),
+                                        ("timer", Timer, Timer.status == WaitStatus.OPEN)]
+    for kind, model, open_ in kinds:
+        seen = {row.id: row.enqueued_at for row in db.session.execute(
+            sa.select(model.id, model.enqueued_at).where(
+                open_, model.enqueued_at < moment - holders.CHECK_AFTER,
+                model.enqueued_at >= stale).limit(500))}
+        for row_id in holders.unheld(kind, list(seen)):
+            result: Any = db.session.execute(sa.update(model).where(
+                model.id == row_id, model.enqueued_at == seen[row_id]).values(enqueued_at=None))
+            if result.rowcount:
+                log.warning("%s %s was held by no queue and no live worker; enqueued again",
+                            kind, row_id)
+    db.session.commit()
 
 
 def _forget_enqueued() -> None:

@@ -51,15 +51,17 @@ def queues(app: Flask | None = None) -> Queues:
     return (app or current_app).extensions["cqpi.queue"]
 
 
-def enqueue(function: str, *args: Any, at_front: bool = False) -> bool:
+def enqueue(function: str, *args: Any, at_front: bool = False,
+            job_id: str | None = None) -> bool:
     """Enqueue ``function`` (a dotted path) with ``args`` (``at_front``: before the jobs that
-    wait, as a due timer is); False (and logged) if the queue is down.
+    wait, as a due timer is; ``job_id``: the rq job's id, see ``engine.holders``); False
+    (and logged) if the queue is down.
 
     A job that could not be enqueued is not lost: its row stays pending and the scheduler
     tick enqueues it again once it is stale.
     """
     try:
-        queues().queue.enqueue(function, *args, at_front=at_front)
+        queues().queue.enqueue(function, *args, at_front=at_front, job_id=job_id)
     except redis.RedisError as exc:
         log.warning("could not enqueue %s%r: %s", function, args, exc)
         return False

@@ -25,7 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import history, queue, state, unit
+from . import history, holders, queue, state, unit
 from .clock import now
 from .db import db
 from .definitions import latest, specs_of
@@ -198,7 +198,7 @@ def _committed(step: _Step, enqueue: bool) -> None:
 def enqueue_job(job_id: int) -> None:
     """Put a job on the queue; if the queue is down, clear its mark so that the next tick
     that reaches the queue enqueues it (not only once it is stale)."""
-    if not queue.enqueue(RUN_JOB, job_id):
+    if not queue.enqueue(RUN_JOB, job_id, job_id=holders.rq_id("job", job_id)):
         db.session.execute(sa.update(Job).where(Job.id == job_id).values(enqueued_at=None))
         db.session.commit()
 

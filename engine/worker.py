@@ -22,6 +22,7 @@ from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 from sqlalchemy.exc import DBAPIError
 
+from . import holders
 from .jobs import tick
 from .queue import ping, queues
 
@@ -60,6 +61,8 @@ def tick_forever(app: Flask, stop: threading.Event) -> None:
     while not stop.wait(interval):
         try:
             with app.app_context():
+                with contextlib.suppress(redis.RedisError):
+                    holders.beat()  # before the tick, which may wait for the database
                 tick()
         except Exception:  # a failed tick must not end the loop; the next one retries
             log.exception("scheduler tick failed")

@@ -168,3 +168,35 @@ def test_a_worker_rides_out_a_redis_restart_and_nothing_waits_for_the_stale_swee
     seen = log.read_text()
     assert "left its loop" in seen  # rq quit its loop on the lost connection: a new one ran
     assert "the queue was emptied" in seen  # and the rows it had lost were enqueued again
+
+
+def test_a_job_whose_worker_is_killed_mid_job_runs_again_within_seconds(
+        outage: tuple[Flask, PrivateRedis], tmp_path: Path, national: Simulator) -> None:
+    app, _server = outage
+    log = tmp_path / "worker.log"
+    with app.app_context():
+        deploy_processes()
+        application = reviewed(people())
+        national.state.delay_seconds = 4  # the push is in flight when its worker dies
+        doomed = start_worker(app, log)
+        try:
+            until(lambda: status_of(application)() == "pushing", 30,
+                  f"the push did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.5)
+            doomed.kill()  # SIGKILL: no warm shut down, its job stays "started" in rq
+            doomed.wait(10)
+            national.state.delay_seconds = 0
+            worker = start_worker(app, log)
+            try:
+                took = until(lambda: status_of(application)() == "approved", 60,
+                             f"the killed worker's job did not run again: "
+                             f"{log.read_text()[-2000:]}")
+            finally:
+                worker.terminate()
+                worker.wait(30)
+        finally:
+            if doomed.poll() is None:
+                doomed.kill()
+    assert took < 40  # within seconds of the worker's death, not after the 5-minute sweep
+    assert len(national.state.pushes) == 1  # pushed once (the platform keeps one per key)
+    assert "held by no queue and no live worker" in log.read_text()
