@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import redis
 import sqlalchemy as sa
 from flask import current_app
 from SpiffWorkflow.util.task import TaskState
@@ -49,8 +50,9 @@ CONFLICT_RETRIES = 5
 
 CHAIN_LIMIT = 20
 """How many service tasks of one instance a worker runs in a row when each step leads to
-exactly one next job (close -> push -> record): no queue round trip between them. Several
-jobs at once (parallel branches) go to the queue, so that any worker can take each."""
+exactly one next job (close -> push -> record) and nothing waits on the queue: no queue
+round trip between them. Several jobs at once (parallel branches) go to the queue, so that
+any worker can take each; so does the next job when other work waits (it takes its turn)."""
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,15 @@ def run_service_job(job_id: int) -> str:
     return Pass(first).ride_out()
 
 
+def _others_wait() -> bool:
+    """Whether the queue holds work (a due timer at its front, say): a pass then puts its
+    next job on the queue behind it instead of running it at once."""
+    try:
+        return bool(queue.queues().queue.count)
+    except redis.RedisError:
+        return False
+
+
 class Pass:
     """One rq job's work: its first step, then the chain of jobs that step led to. An outage
     of the database makes ``riding_out_outages`` try again; the pass goes on from where it
@@ -122,7 +133,7 @@ class Pass:
         if self.first is not None:
             self.outcome, self.todo = self.first()
             self.first = None
-        while len(self.todo) == 1 and self.runs < CHAIN_LIMIT:
+        while len(self.todo) == 1 and self.runs < CHAIN_LIMIT and not _others_wait():
             with holders.running("job", self.todo[0]):
                 _, self.todo = _run(self.todo[0])
             self.runs += 1

@@ -34,6 +34,19 @@ def _events(instance_id: int) -> list[tuple[str, str | None]]:
         sa.select(Event).filter_by(instance_id=instance_id).order_by(Event.id))]
 
 
+def test_a_pass_leaves_its_next_job_to_the_queue_when_other_work_waits(app: Flask) -> None:
+    deploy("chain.bpmn")
+    inst = engine.start("chain", business_key="CHAIN-Q")
+    [first] = db.session.scalars(sa.select(Job).filter_by(instance_id=inst.id)).all()
+    # the first job is still on the queue, as a due timer or another job would be
+    assert jobs_module.run_service_job(first.id) == "done"
+    assert [c["params"]["step"] for c in CALLS.seen] == ["Task_First"]
+    assert engine.queue.queues().queue.count == 2  # Task_Second joined the queue
+    work(app)
+    db.session.expire_all()
+    assert db.session.get(Instance, inst.id).status == "completed"  # type: ignore[union-attr]
+
+
 def test_consecutive_service_tasks_run_in_one_worker_pass(app: Flask) -> None:
     deploy("chain.bpmn")
     inst = engine.start("chain", business_key="CHAIN-1")
@@ -207,6 +220,7 @@ def test_a_pass_that_meets_a_database_outage_goes_on_where_it_stopped(
             raise OperationalError("SELECT", {}, Exception("server closed the connection"))
         return real(job_id)
 
+    engine.queue.queues().queue.empty()  # run here, not by a worker: nothing else waits
     monkeypatch.setattr(jobs_module, "_load", second_load_fails)
     monkeypatch.setattr(jobs_module, "OUTAGE_BACKOFF", (0.01,))
     assert jobs_module.run_service_job(first.id) == "done"
