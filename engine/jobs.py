@@ -50,9 +50,9 @@ CONFLICT_RETRIES = 5
 
 CHAIN_LIMIT = 20
 """How many service tasks of one instance a worker runs in a row when each step leads to
-exactly one next job (close -> push -> record) and nothing waits on the queue: no queue
-round trip between them. Several jobs at once (parallel branches) go to the queue, so that
-any worker can take each; so does the next job when other work waits (it takes its turn)."""
+exactly one next job (close -> push -> record): no queue round trip between them. Several
+jobs at once (parallel branches) go to the queue, so that any worker can take each; so does
+the next job when a due timer waits at the queue's front (it takes its turn)."""
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +105,16 @@ def run_service_job(job_id: int) -> str:
     return Pass(first).ride_out()
 
 
-def _others_wait() -> bool:
-    """Whether the queue holds work (a due timer at its front, say): a pass then puts its
-    next job on the queue behind it instead of running it at once."""
+def _timer_waits() -> bool:
+    """Whether a due timer waits at the front of the queue: a pass then puts its next job on
+    the queue behind it instead of running it at once (a burst of due timers would
+    otherwise wait for each other's chains). Other jobs waiting do not stop a chain: it
+    saves them the queue's round trips."""
     try:
-        return bool(queue.queues().queue.count)
+        head = queue.queues().connection.lindex(queue.queues().queue.key, 0)
     except redis.RedisError:
         return False
+    return head is not None and head.decode().startswith(holders.rq_id("timer", ""))
 
 
 class Pass:
@@ -133,7 +136,7 @@ class Pass:
         if self.first is not None:
             self.outcome, self.todo = self.first()
             self.first = None
-        while len(self.todo) == 1 and self.runs < CHAIN_LIMIT and not _others_wait():
+        while len(self.todo) == 1 and self.runs < CHAIN_LIMIT and not _timer_waits():
             with holders.running("job", self.todo[0]):
                 _, self.todo = _run(self.todo[0])
             self.runs += 1

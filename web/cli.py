@@ -158,10 +158,16 @@ def worker(burst: bool) -> None:
 @main.command("queue-server", hidden=True)
 @click.option("--port", type=int, required=True)
 def queue_server(port: int) -> None:
-    """The embedded default's in-memory queue on a loopback port (started by cqpi run)."""
+    """The embedded default's in-memory queue on a loopback port (started by cqpi run, which
+    passes the password in REDIS_URL)."""
+    from urllib.parse import urlsplit
+
     from .embedded import serve_queue
 
-    serve_queue(port)
+    password = urlsplit(os.environ.get("REDIS_URL", "")).password
+    if not password:
+        raise click.UsageError("cqpi queue-server 由 cqpi run 启动（REDIS_URL 须带密码）")
+    serve_queue(port, password)
 
 
 SIMULATOR_PATH = "/national-sim"

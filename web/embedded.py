@@ -12,8 +12,10 @@ is waiting). Every child watches its parent and stops when it is gone, so a kill
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -64,15 +66,20 @@ def watch_parent() -> None:
     threading.Thread(target=watch, name="cqpi-parent-watch", daemon=True).start()
 
 
-def serve_queue(port: int) -> None:
-    """Serve an in-memory Redis on 127.0.0.1:``port`` until SIGTERM (``cqpi queue-server``)."""
+def serve_queue(port: int, password: str) -> None:
+    """Serve an in-memory Redis on 127.0.0.1:``port`` until SIGTERM (``cqpi queue-server``).
+    A connection must first say ``AUTH <password>``: rq runs whatever a job names, so no
+    other local user may put a job on this queue."""
     from fakeredis import TcpFakeServer
 
     class Server(TcpFakeServer):
         def get_request(self) -> tuple[socket.socket, object]:
-            """Replies go out at once (TCP_NODELAY): a pipeline's many small replies would
-            otherwise wait for the client's delayed acknowledgements, ~40 ms a pipeline."""
             connection, address = super().get_request()
+            if not _authenticated(connection, password.encode()):
+                connection.close()
+                raise OSError("a connection without the queue's password")  # dropped
+            # replies go out at once: a pipeline's many small replies would otherwise wait
+            # for the client's delayed acknowledgements, ~40 ms a pipeline
             connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return connection, address
 
@@ -90,6 +97,32 @@ def serve_queue(port: int) -> None:
         server.server_close()
 
 
+AUTH_SECONDS = 2.0
+"""How long a new connection has to authenticate."""
+
+
+def _authenticated(connection: socket.socket, password: bytes) -> bool:
+    """Read the connection's first command; True (and +OK sent) if it is ``AUTH password``
+    in the Redis protocol, as redis-py sends it on connecting with a password."""
+    expected = b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(password), password)
+    connection.settimeout(AUTH_SECONDS)
+    received = b""
+    try:
+        while len(received) < len(expected):
+            chunk = connection.recv(len(expected) - len(received))
+            if not chunk:
+                return False
+            received += chunk
+        if not hmac.compare_digest(received, expected):
+            return False
+        connection.sendall(b"+OK\r\n")
+    except OSError:
+        return False
+    finally:
+        connection.settimeout(None)
+    return True
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -101,7 +134,8 @@ class Background:
 
     def __init__(self, workers: int) -> None:
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.password = secrets.token_urlsafe(24)
+        self.url = f"redis://:{self.password}@127.0.0.1:{self.port}/0"
         self.workers = workers
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = threading.Event()
@@ -110,7 +144,7 @@ class Background:
     def _command(self, name: str) -> list[str]:
         cqpi = [sys.executable, "-m", "web.cli"]
         if name == "queue":
-            return [*cqpi, "queue-server", "--port", str(self.port)]
+            return [*cqpi, "queue-server", "--port", str(self.port)]  # password: environment
         return [*cqpi, "worker"]
 
     def _spawn(self, name: str) -> None:

@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy.exc import OperationalError
 
 import engine
-from engine import clock, state
+from engine import clock, holders, state
 from engine import jobs as jobs_module
 from engine.db import db
 from engine.jobs import tick
@@ -34,17 +34,29 @@ def _events(instance_id: int) -> list[tuple[str, str | None]]:
         sa.select(Event).filter_by(instance_id=instance_id).order_by(Event.id))]
 
 
-def test_a_pass_leaves_its_next_job_to_the_queue_when_other_work_waits(app: Flask) -> None:
+def test_a_pass_leaves_its_next_job_to_the_queue_when_a_due_timer_waits(app: Flask) -> None:
     deploy("chain.bpmn")
     inst = engine.start("chain", business_key="CHAIN-Q")
     [first] = db.session.scalars(sa.select(Job).filter_by(instance_id=inst.id)).all()
-    # the first job is still on the queue, as a due timer or another job would be
+    # other jobs waiting do not stop the chain (the first job is still on the queue here)
+    handle = engine.queue.queues()
+    engine.queue.enqueue("engine.jobs.run_timer", "no-such-timer", at_front=True,
+                         job_id=holders.rq_id("timer", "no-such-timer"))  # a due timer
     assert jobs_module.run_service_job(first.id) == "done"
     assert [c["params"]["step"] for c in CALLS.seen] == ["Task_First"]
-    assert engine.queue.queues().queue.count == 2  # Task_Second joined the queue
+    assert handle.queue.count == 3  # the timer, the first job's entry, and Task_Second
     work(app)
     db.session.expire_all()
     assert db.session.get(Instance, inst.id).status == "completed"  # type: ignore[union-attr]
+
+
+def test_jobs_waiting_on_the_queue_do_not_stop_a_chain(app: Flask) -> None:
+    deploy("chain.bpmn")
+    inst = engine.start("chain", business_key="CHAIN-B")
+    [first] = db.session.scalars(sa.select(Job).filter_by(instance_id=inst.id)).all()
+    assert engine.queue.queues().queue.count == 1  # its own entry: a backlog of one
+    assert jobs_module.run_service_job(first.id) == "done"
+    assert [c["params"]["step"] for c in CALLS.seen] == ["Task_First", "Task_Second"]
 
 
 def test_consecutive_service_tasks_run_in_one_worker_pass(app: Flask) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import requests
 
 from tests.web.test_cli import _free_port, wait_healthy
@@ -146,3 +147,14 @@ def test_requests_take_turns_and_yield_to_a_backlog() -> None:
     state["most"] = 0
     assert _most_at_once(admission, state, 8) == 1
     assert admission({"PATH_INFO": "/healthz"}, None) == [b"ok"]  # never held back
+
+
+def test_the_queue_takes_no_command_without_its_password(run: Run) -> None:
+    [port] = [int(args.split("--port")[1].split()[0]) for args in
+              children(run.proc.pid).values() if "queue-server" in args]
+    stranger = redis.Redis(port=port, socket_timeout=5)
+    with pytest.raises(redis.ConnectionError):
+        stranger.rpush("rq:queue:cqpi", "os.system")
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis(port=port, password="guessed", socket_timeout=5).ping()
+    assert health(run.url)["queue"] == "ok"  # the processes that have it still get in
