@@ -135,7 +135,8 @@ class Background:
     def __init__(self, workers: int) -> None:
         self.port = free_port()
         self.password = secrets.token_urlsafe(24)
-        self.url = f"redis://:{self.password}@127.0.0.1:{self.port}/0"
+        # RESP2, so that a client authenticates with a plain AUTH (see _authenticated)
+        self.url = f"redis://:{self.password}@127.0.0.1:{self.port}/0?protocol=2"
         self.workers = workers
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = threading.Event()
