@@ -131,7 +131,8 @@ def _serve(procs: Processes, env: dict[str, str], sizes: Sizes) -> str:
     say(f"  intake: national-sim, gunicorn ({sizes.web_workers} workers), "
         f"{sizes.workers} cqpi workers")
     procs.start("national-sim", [str(BIN / "cqpi"), "national-sim", "--port",
-                                 sim.rsplit(":", 1)[1], "--token", SIM_TOKEN], env)
+                                 sim.rsplit(":", 1)[1], "--token", SIM_TOKEN, "--control"],
+               env)
     wait_healthy(sim + "/healthz", procs)
     base = gunicorn(procs, "web:create_app()", env, workers=sizes.web_workers,
                     threads=sizes.web_threads)

@@ -134,7 +134,7 @@ class Simulator:
     """The national-platform simulator, served over real HTTP from a thread."""
 
     def __init__(self) -> None:
-        self.app = create_simulator(token=SIM_TOKEN)
+        self.app = create_simulator(SIM_TOKEN, control=True)
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

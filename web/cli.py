@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 import sys
 from pathlib import Path
@@ -12,6 +13,9 @@ import click
 from flask import Flask
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
+SIMULATOR_PATH = "/national-sim"
+CONTROL_ENV = "CQPI_NATIONAL_SIM_CONTROL"
+"""Set to 1 to enable the simulator's controls (tests, demos of failures)."""
 
 
 def _app() -> Flask:
@@ -121,13 +125,22 @@ def rules(check: bool) -> None:
 @main.command("national-sim")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=5100, show_default=True)
-@click.option("--token", default=None, help="Bearer token the simulator requires.")
-def national_sim(host: str, port: int, token: str | None) -> None:
-    """Serve the national-platform simulator (POST /_control to make it fail or slow)."""
+@click.option("--token", envvar="CQPI_NATIONAL_TOKEN", default=None,
+              help="Bearer token its API requires (default: CQPI_NATIONAL_TOKEN, else a new "
+                   "one, printed).")
+@click.option("--control/--no-control", envvar=CONTROL_ENV, default=False, show_default=True,
+              help="Enable POST /_control (make it fail or slow) and GET /_pushes.")
+def national_sim(host: str, port: int, token: str | None, control: bool) -> None:
+    """Serve the national-platform simulator."""
     from handlers.national.simulator import create_simulator
 
-    click.echo(f"全国平台模拟器运行于 http://{host}:{port}")
-    create_simulator(token).run(host=host, port=port, threaded=True, use_reloader=False)
+    if not token:
+        token = secrets.token_urlsafe(24)
+        click.echo(f"令牌（CQPI_NATIONAL_TOKEN）: {token}")
+    click.echo(f"全国平台模拟器运行于 http://{host}:{port}"
+               f"{'（控制接口已开启）' if control else ''}")
+    create_simulator(token, control=control).run(host=host, port=port, threaded=True,
+                                                 use_reloader=False)
 
 
 @main.command()
@@ -170,7 +183,6 @@ def queue_server(port: int) -> None:
     serve_queue(port, password)
 
 
-SIMULATOR_PATH = "/national-sim"
 
 
 def _mount_simulator(app: Flask, host: str, port: int) -> None:
@@ -180,9 +192,12 @@ def _mount_simulator(app: Flask, host: str, port: int) -> None:
 
     from handlers.national.simulator import create_simulator
 
+    token = app.config.get("CQPI_NATIONAL_TOKEN") or secrets.token_urlsafe(24)
+    control = os.environ.get(CONTROL_ENV, "").lower() in ("1", "true", "yes")
     app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app, {SIMULATOR_PATH: create_simulator()})
+        app.wsgi_app, {SIMULATOR_PATH: create_simulator(token, control=control)})
     app.config["CQPI_NATIONAL_URL"] = f"http://{host}:{port}{SIMULATOR_PATH}"
+    app.config["CQPI_NATIONAL_TOKEN"] = token
     click.echo(f"未配置 CQPI_NATIONAL_URL: 使用内置的全国平台模拟器 {SIMULATOR_PATH}")
 
 
@@ -250,6 +265,7 @@ def _prepare_run(app: Flask, host: str, port: int, demo: bool) -> None:
     if not app.config.get("CQPI_NATIONAL_URL"):
         _mount_simulator(app, host, port)
         os.environ["CQPI_NATIONAL_URL"] = app.config["CQPI_NATIONAL_URL"]  # for the workers
+        os.environ["CQPI_NATIONAL_TOKEN"] = app.config["CQPI_NATIONAL_TOKEN"]
 
 
 def _stop_on_sigterm() -> None:

@@ -1,8 +1,11 @@
 """A simulator of the national platform for development, demos and tests (``cqpi national-sim``).
 
 It stores what it receives (a repeated idempotency key gets the first answer back and is
-not stored twice), answers project look-ups, and can be told to fail, to be slow, or to
-time out: ``POST /_control {"fail_next": 3}`` or ``{"delay_seconds": 5}``.
+not stored twice) and answers project look-ups; like the real platform, its API answers only
+a caller with its token. With its controls enabled (``control=True``: tests, demos; off by
+default, so that no one can break a running demo's pushes) it can be told to fail or to be
+slow, ``POST /_control {"fail_next": 3}`` or ``{"delay_seconds": 5}``, and shows what it
+received, ``GET /_pushes``.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, request
 
+MAX_FAIL_NEXT = 10_000
+MAX_DELAY_SECONDS = 120.0
+
 
 @dataclass
 class State:
-    token: str | None = None
+    token: str
+    control: bool = False
     pushes: dict[str, dict[str, Any]] = field(default_factory=dict)
     projects: dict[str, dict[str, Any]] = field(default_factory=dict)
     fail_next: int = 0
@@ -36,12 +43,15 @@ def _state() -> State:
 
 
 @bp.before_request
-def _authorize() -> None:
+def _authorize() -> Any:
     state = _state()
-    if request.path.startswith("/api/") and state.token:
+    if request.path.startswith("/_") and not state.control:
+        abort(404)  # controls off: as if they did not exist
+    if request.path.startswith("/api/"):
         given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        if not hmac.compare_digest(given, state.token):
-            abort(401)
+        if not hmac.compare_digest(given.encode(), state.token.encode()):
+            return jsonify(error="凭证无效：请提供全国平台颁发的令牌"), 401
+    return None
 
 
 def _misbehave(state: State) -> Any:
@@ -109,12 +119,30 @@ def seed(number: str):
 
 @bp.post("/_control")
 def control():
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
     state = _state()
+    if not isinstance(body, dict):
+        return jsonify(error="请求体应为 JSON 对象"), 400
+    try:
+        fail_next = _bounded(body, "fail_next", state.fail_next, MAX_FAIL_NEXT, whole=True)
+        delay = _bounded(body, "delay_seconds", state.delay_seconds, MAX_DELAY_SECONDS)
+    except ValueError as exc:
+        return jsonify(error=str(exc)), 422
     with state.lock:
-        state.fail_next = int(body.get("fail_next", state.fail_next))
-        state.delay_seconds = float(body.get("delay_seconds", state.delay_seconds))
+        state.fail_next, state.delay_seconds = int(fail_next), delay
     return jsonify(fail_next=state.fail_next, delay_seconds=state.delay_seconds)
+
+
+def _bounded(body: dict[str, Any], name: str, current: float, most: float,
+             whole: bool = False) -> float:
+    """``body[name]`` if it is a number from 0 to ``most`` (a whole one if ``whole``), else
+    ValueError naming the field; ``current`` when absent."""
+    value = body.get(name, current)
+    kinds = (int,) if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not 0 <= value <= most:
+        kind = "整数" if whole else "数"
+        raise ValueError(f"「{name}」应为 0 到 {most:g} 之间的{kind}")
+    return float(value)
 
 
 @bp.get("/_pushes")
@@ -127,9 +155,12 @@ def healthz():
     return jsonify(status="ok")
 
 
-def create_simulator(token: str | None = None) -> Flask:
-    """A new simulator app with an empty store."""
+def create_simulator(token: str, control: bool = False) -> Flask:
+    """A new simulator app with an empty store, answering callers with ``token``; its
+    controls (``/_control``, ``/_pushes``) answer only when ``control`` is set."""
+    if not token:
+        raise ValueError("the simulator needs a token")
     app = Flask("national_sim")
-    app.extensions["national_sim"] = State(token=token)
+    app.extensions["national_sim"] = State(token=token, control=control)
     app.register_blueprint(bp)
     return app

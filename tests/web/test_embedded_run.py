@@ -158,3 +158,11 @@ def test_the_queue_takes_no_command_without_its_password(run: Run) -> None:
     with pytest.raises(redis.ConnectionError):
         redis.Redis(port=port, password="guessed", socket_timeout=5).ping()
     assert health(run.url)["queue"] == "ok"  # the processes that have it still get in
+
+
+def test_the_built_in_simulator_is_closed_to_strangers(run: Run) -> None:
+    sim = f"{run.url}/national-sim"
+    assert requests.post(f"{sim}/_control", json={"fail_next": 1000000},
+                         timeout=5).status_code == 404
+    assert requests.get(f"{sim}/_pushes", timeout=5).status_code == 404
+    assert requests.get(f"{sim}/api/v1/projects/5001", timeout=5).status_code == 401

@@ -182,7 +182,7 @@ def test_keys_are_kept_a_day_then_purged(app: Flask, who: People) -> None:
     assert _rows() == []
 
 
-@pytest.mark.parametrize("key", ["", "x" * 256, "键"])
+@pytest.mark.parametrize("key", ["", "x" * 256, "键", "two words"])
 def test_a_malformed_key_is_refused_in_chinese(app: Flask, who: People, key: str) -> None:
     client = app.test_client()
     unit = login(client, who.unit.username)

@@ -164,7 +164,7 @@ def _start(cluster: Cluster) -> None:
     port = int(cluster.national.rsplit(":", 1)[1])
     servers = [("national-sim", cluster.national,
                 cluster.start("national-sim", str(BIN / "cqpi"), "national-sim", "--port",
-                              str(port), "--token", SIM_TOKEN))]
+                              str(port), "--token", SIM_TOKEN, "--control"))]
     for n in range(WORKERS):
         cluster.start(f"worker-{n + 1}", str(BIN / "cqpi"), "worker")
     for n in range(WEB_PROCESSES):

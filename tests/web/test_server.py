@@ -30,6 +30,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(CQPI_DATA_DIR=str(tmp_path), PORT=str(port), CQPI_PUBLICITY="PT2S",
+               CQPI_NATIONAL_SIM_CONTROL="1",  # the tests read /national-sim/_pushes
                CQPI_LOG_LEVEL="WARNING")
     log = tmp_path / "server.log"
     with log.open("wb") as out:

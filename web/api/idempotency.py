@@ -56,7 +56,7 @@ never stored."""
 MAX_ANSWER = 1024 * 1024
 """Answers larger than this are not stored (a retry then learns only that the work was done)."""
 
-_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 class IdempotencyKey(Base):
