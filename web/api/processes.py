@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, request
+from flask import request
 from flask_smorest import Blueprint
 
 import engine
@@ -15,6 +15,7 @@ from engine.definitions import check
 from engine.models import Definition
 from registry.applications import FormInvalid
 
+from ..downloads import bpmn_download, shown_name
 from .auth import current_user
 from .auth_roles import ANALYSTS, roles
 
@@ -48,7 +49,8 @@ def list_processes() -> Any:
     for definition, running in queries.versions():
         out.setdefault(definition.key, []).append({
             "version": definition.version, "name": definition.name,
-            "file_name": definition.file_name, "content_hash": definition.content_hash,
+            "file_name": shown_name(definition.file_name),
+            "content_hash": definition.content_hash,
             "deployed_at": definition.deployed_at.isoformat(),
             "deployed_by": definition.deployed_by, "running_instances": running})
     return [{"key": key, "versions": versions} for key, versions in out.items()]
@@ -88,4 +90,4 @@ def bpmn(key: str, version: int) -> Any:
     definition = db.session.scalar(sa.select(Definition).filter_by(key=key, version=version))
     if definition is None:
         raise engine.NotFound(f"流程 {key} 没有版本 {version}")
-    return Response(definition.bpmn, mimetype="application/xml")
+    return bpmn_download(definition, "application/xml")  # a download, sandboxed

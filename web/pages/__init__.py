@@ -12,6 +12,7 @@ from engine.clock import now
 from lifecycle import tasks
 from registry import jurisdictions
 
+from ..downloads import shown_name
 from . import labels, session
 
 bp = Blueprint("pages", __name__, template_folder="../templates", static_folder="../static",
@@ -50,4 +51,5 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.jinja_env.filters["moment"] = moment
+    app.jinja_env.filters["shown_name"] = shown_name
     errors.init_app(app)

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from rq import Worker
 
 import engine
@@ -19,6 +19,7 @@ from lifecycle import keys
 from registry import audit, jurisdictions
 from registry.models import Application, Project, Role
 
+from ..downloads import bpmn_download
 from . import bp, labels, session
 from .pages_util import int_arg
 
@@ -127,8 +128,7 @@ def definition_xml(definition_id: int) -> Any:
     definition = db.session.get(Definition, definition_id)
     if definition is None:
         raise engine.NotFound(f"流程定义 {definition_id} 不存在")
-    return Response(definition.bpmn, mimetype="application/xml",
-                    headers={"X-Content-Type-Options": "nosniff"})
+    return bpmn_download(definition)
 
 
 ACTIONS = {"retry": "重试", "suspend": "挂起", "resume": "恢复", "terminate": "终止"}
