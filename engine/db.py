@@ -31,16 +31,16 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 def init_app(app: Flask) -> None:
     """Bind the database; SQLite gets WAL, a busy timeout and foreign keys on."""
     db.init_app(app)
-    app.teardown_appcontext(_remove_session)  # runs before Flask-SQLAlchemy's own
+    app.teardown_appcontext(lambda _exc: remove_session())  # before Flask-SQLAlchemy's
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
 
 
-def _remove_session(_exc: BaseException | None) -> None:
-    """End the request's session; a connection that died meanwhile (a database restart) may
-    fail its rollback, which must not turn an answer already decided into a 500."""
+def remove_session() -> None:
+    """End the session; a connection that died meanwhile (a database restart) may fail its
+    rollback, which must not turn an answer already decided into a 500, nor end a job."""
     try:
         db.session.remove()
     except Exception as exc:  # noqa: BLE001 - whatever the driver raises for a dead socket

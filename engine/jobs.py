@@ -25,7 +25,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from . import history, holders, queue, schedule
 from .clock import now
-from .db import db
+from .db import db, remove_session
 from .errors import Conflict, EngineError
 from .models import Instance, Job, JobStatus, Timer, WaitStatus
 from .runtime import (
@@ -73,36 +73,29 @@ def riding_out_outages(body: Callable[[], str]) -> str:
     done job is skipped, handlers are idempotent. The worker holds the job meanwhile,
     rather than take others it could not run either."""
     deadline = time.monotonic() + OUTAGE_WAIT.total_seconds()
-    for attempt in itertools.count():
+    for pause in itertools.chain(OUTAGE_BACKOFF, itertools.repeat(OUTAGE_BACKOFF[-1])):
         try:
             return body()
         except (OperationalError, InterfaceError) as exc:
             if time.monotonic() >= deadline:
                 raise
-            _discard_session()
-            pause = OUTAGE_BACKOFF[min(attempt, len(OUTAGE_BACKOFF) - 1)]
+            remove_session()  # its connection is dead, and so may be its rollback
             log.warning("the database is unreachable (%s); the job tries again in %.1f s",
                         str(exc).splitlines()[0][:200], pause)
             time.sleep(pause)
-    raise AssertionError("unreachable")
-
-
-def _discard_session() -> None:
-    """Drop the session and its connection, which may be dead (so may its rollback)."""
-    try:
-        db.session.remove()
-    except Exception as exc:  # noqa: BLE001 - whatever the driver raises for a dead socket
-        log.debug("discarding the session failed: %s", exc)
+    raise AssertionError("the back-off repeats for ever")
 
 
 def run_service_job(job_id: int) -> str:
     """rq entry point: run the handler of a deferred service task and apply its result; then
     run the job that step created, if it created exactly one (see CHAIN_LIMIT)."""
-    def first() -> tuple[str, list[int]]:
-        with holders.running("job", job_id):
-            return _run(job_id)
+    return Pass(lambda: _run_held(job_id)).ride_out()
 
-    return Pass(first).ride_out()
+
+def _run_held(job_id: int) -> tuple[str, list[int]]:
+    """``_run``, with the job marked as this process's while it runs (engine.holders)."""
+    with holders.running("job", job_id):
+        return _run(job_id)
 
 
 def _timer_waits() -> bool:
@@ -110,8 +103,9 @@ def _timer_waits() -> bool:
     the queue behind it instead of running it at once (a burst of due timers would
     otherwise wait for each other's chains). Other jobs waiting do not stop a chain: it
     saves them the queue's round trips."""
+    handle = queue.queues()
     try:
-        head = queue.queues().connection.lindex(queue.queues().queue.key, 0)
+        head = handle.connection.lindex(handle.queue.key, 0)
     except redis.RedisError:
         return False
     return head is not None and head.decode().startswith(holders.rq_id("timer", ""))
@@ -137,8 +131,7 @@ class Pass:
             self.outcome, self.todo = self.first()
             self.first = None
         while len(self.todo) == 1 and self.runs < CHAIN_LIMIT and not _timer_waits():
-            with holders.running("job", self.todo[0]):
-                _, self.todo = _run(self.todo[0])
+            _, self.todo = _run_held(self.todo[0])
             self.runs += 1
         while self.todo:
             enqueue_job(self.todo[0])

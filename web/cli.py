@@ -183,8 +183,6 @@ def queue_server(port: int) -> None:
     serve_queue(port, password)
 
 
-
-
 def _mount_simulator(app: Flask, host: str, port: int) -> None:
     """Without a national platform configured, serve the simulator under /national-sim and
     push to it, so that a demo application goes all the way to "pushed"."""

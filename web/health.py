@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from engine import background, queue
 from engine.db import db
+from web.api.errors import RETRY_AFTER
 
 bp = Blueprint("health", __name__)
 
@@ -49,5 +50,5 @@ def healthz() -> Any:
     response = jsonify(body)
     if not all(checks.values()):
         response.status_code = 503
-        response.headers["Retry-After"] = "5"
+        response.headers["Retry-After"] = RETRY_AFTER
     return response
