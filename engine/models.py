@@ -64,6 +64,7 @@ class Definition(Base):
     __table_args__ = (
         sa.UniqueConstraint("key", "version", name="uq_engine_definition_key_version"),
         sa.UniqueConstraint("key", "content_hash", name="uq_engine_definition_key_hash"),
+        sa.Index("ix_engine_definition_key_activated", "key", "activated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +79,9 @@ class Definition(Base):
     spec: Mapped[dict[str, Any]] = mapped_column(JSONType, deferred=True)
     deployed_at: Mapped[datetime] = mapped_column(default=now)
     deployed_by: Mapped[str | None] = mapped_column(sa.String(200))
+    # the version that new instances start is the one activated last: a deploy activates the
+    # new version, and an analyst may activate an earlier one again (rollback)
+    activated_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class Instance(Base):
