@@ -1,0 +1,18 @@
+// Small behaviours of every page, kept out of the markup so that the Content-Security-Policy
+// can refuse inline script: a form with data-confirm asks before it is sent; a checkbox with
+// data-check-all="NAME" ticks or clears the boxes named NAME in its form.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+  document.addEventListener("change", function (event) {
+    var all = event.target;
+    var name = all.getAttribute && all.getAttribute("data-check-all");
+    if (!name || !all.form) { return; }
+    Array.prototype.forEach.call(all.form.elements, function (box) {
+      if (box.type === "checkbox" && box.name === name) { box.checked = all.checked; }
+    });
+  });
+})();
