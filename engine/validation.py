@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from .catalog import Catalog
+from .cycles import endless
 from .expressions import check_expression, check_script
 from .specs import Parser
 from .state import specs_to_dict
@@ -269,8 +270,23 @@ def validate(files: Iterable[tuple[str, bytes]], catalog: Catalog,
         uploaded = {key for root, _ in trees.values() for key in _xp(root, "//bpmn:process/@id")}
         deployed = {f"{LIBRARY}{name}": (parse_xml(name, content)[0], content)
                     for key, name, content in library if key not in uploaded}
-        _parse_specs(trees, {k: v for k, v in deployed.items() if v[0] is not None}, result)
+        deployed = {k: v for k, v in deployed.items() if v[0] is not None}
+        result.problems.extend(_check_cycles(trees, deployed))
+        if not result.problems:
+            _parse_specs(trees, deployed, result)
     return result
+
+
+def _check_cycles(trees: dict[str, tuple[Any, bytes]],
+                  deployed: dict[str, tuple[Any, bytes]]) -> Iterable[Problem]:
+    processes = {p.get("id"): p for root, _ in [*deployed.values(), *trees.values()]
+                 for p in _xp(root, "//bpmn:process")}
+    for name, (root, _) in trees.items():
+        for cycle in endless(root, processes):
+            path = " → ".join(f"“{n.get('name') or n.get('id')}”" for n in cycle)
+            yield _problem(name, cycle[0], f"循环 {path} 中没有等待环节（用户任务、接收消息、"
+                                           "定时器或服务任务），一次办理会无休止地运行：请在循环"
+                                           "中加入等待环节")
 
 
 LIBRARY = "deployed:"

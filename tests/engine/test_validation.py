@@ -165,3 +165,60 @@ def test_a_function_passed_to_a_function_is_still_allowed() -> None:
     text = LOOP.replace("rounds = rounds + 1 if rounds else 1",
                         "rounds = max([1, 2], key=abs) + len(sorted([3], key=abs))")
     assert problems(text) == []
+
+
+ENDLESS = (BPMN / "endless.bpmn").read_text()
+
+
+def test_a_cycle_without_a_wait_state_is_refused_naming_its_elements() -> None:
+    """Issue 16: a script task and a gateway whose flow back is always taken validated,
+    deployed, and the first submission never returned."""
+    [line] = problems(ENDLESS)
+    assert "Task_Review (自动复核)" in line
+    assert "循环 “自动复核” → “是否退回?”" in line
+    assert "没有等待环节" in line
+
+
+def test_a_cycle_through_a_user_task_is_allowed() -> None:
+    assert problems(LOOP) == []
+
+
+@pytest.mark.parametrize("waiting", [
+    '<bpmn:receiveTask id="Task_Wait" name="等待回复" messageRef="Message_Reply"/>',
+    '<bpmn:intermediateCatchEvent id="Task_Wait" name="等一天"><bpmn:timerEventDefinition>'
+    '<bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition>'
+    '</bpmn:intermediateCatchEvent>',
+    '<bpmn:serviceTask id="Task_Wait" name="回显"><bpmn:extensionElements>'
+    '<spiffworkflow:serviceTaskOperator id="test.echo"><spiffworkflow:parameters/>'
+    '</spiffworkflow:serviceTaskOperator></bpmn:extensionElements>'
+    '</bpmn:serviceTask>',
+])
+def test_any_wait_state_in_the_cycle_makes_it_acceptable(waiting: str) -> None:
+    text = _with_step(ENDLESS, waiting).replace(
+        "</bpmn:process>", '</bpmn:process><bpmn:message id="Message_Reply" name="reply"/>')
+    assert problems(text) == []
+
+
+def _with_step(text: str, element: str) -> str:
+    """``text`` with ``element`` (id Task_Wait) on the flow back of its loop."""
+    text = text.replace('sourceRef="Task_Count" targetRef="Task_Review"',
+                        'sourceRef="Task_Count" targetRef="Task_Wait"')
+    return text.replace("</bpmn:process>", f'{element}<bpmn:sequenceFlow id="Flow_Wait" '
+                        'sourceRef="Task_Wait" targetRef="Task_Review"/></bpmn:process>')
+
+
+def test_a_second_loop_that_avoids_the_wait_is_found() -> None:
+    """Taking the waiting elements out first finds a cycle that avoids the one that waits:
+    here the flow back may skip the receive task through a second script task."""
+    text = _with_step(ENDLESS, '<bpmn:receiveTask id="Task_Wait" name="等待回复" '
+                               'messageRef="Message_Reply"/>')
+    text = text.replace("</bpmn:process>",
+                        '</bpmn:process><bpmn:message id="Message_Reply" name="reply"/>')
+    text = text.replace('<bpmn:sequenceFlow id="Flow_Wait"',
+                        '<bpmn:scriptTask id="Task_Skip" name="跳过等待"><bpmn:script>x = 1'
+                        '</bpmn:script></bpmn:scriptTask><bpmn:sequenceFlow id="Flow_Skip1" '
+                        'sourceRef="Task_Count" targetRef="Task_Skip"/><bpmn:sequenceFlow '
+                        'id="Flow_Skip2" sourceRef="Task_Skip" targetRef="Task_Review"/>'
+                        '<bpmn:sequenceFlow id="Flow_Wait"')
+    [line] = problems(text)
+    assert "“跳过等待”" in line and "“等待回复”" not in line
