@@ -62,24 +62,26 @@ def validate(files: tuple[Path, ...]) -> None:
     click.echo(f"{len(files)} 个文件通过校验")
 
 
-def _deploy(app: Flask, files: list[Path]) -> None:
+def _deploy(app: Flask, files: list[Path], reactivate: bool = True) -> None:
     import engine
+    from registry import deployments
 
     with app.app_context():
         try:
-            outcomes = engine.deploy(_read(files), engine.catalog(), deployed_by="cli")
+            outcomes = deployments.deploy(_read(files), "cli", reactivate=reactivate)
         except engine.DefinitionInvalid as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             sys.exit(1)
     for o in outcomes:
-        click.echo(f"{o.key} v{o.version} ({o.file_name}): {'已部署' if o.created else '未变化'}")
+        click.echo(f"{o.key} v{o.version} ({o.file_name}): {deployments.said(o)}")
 
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def deploy(files: tuple[Path, ...]) -> None:
-    """Deploy BPMN files (default: processes/*.bpmn); each changed process gets a new version."""
+    """Deploy BPMN files (default: processes/*.bpmn); each changed process gets a new version,
+    and a file equal to an earlier version makes that version current again."""
     paths = list(files) or sorted(PROCESSES.glob("*.bpmn"))
     if not paths:
         click.echo("没有要部署的 BPMN 文件")
@@ -258,8 +260,8 @@ def _prepare_run(app: Flask, host: str, port: int, demo: bool) -> None:
         app.config["CQPI_DEMO_USERS"] = [(u, name, role) for u, name, role, _o, _j in
                                          demo_data.USERS]  # shown on the sign-in page
     paths = sorted(PROCESSES.glob("*.bpmn"))
-    if paths:
-        _deploy(app, paths)
+    if paths:  # an earlier version's file does not undo an analyst's rollback here
+        _deploy(app, paths, reactivate=False)
     if not app.config.get("CQPI_NATIONAL_URL"):
         _mount_simulator(app, host, port)
         os.environ["CQPI_NATIONAL_URL"] = app.config["CQPI_NATIONAL_URL"]  # for the workers

@@ -59,9 +59,22 @@ def test_deploy_twice_keeps_the_version(env: dict[str, str]) -> None:
     first = runner.invoke(main, ["deploy", str(BPMN / "minimal.bpmn")], env=env)
     assert "minimal v1" in first.output and "已部署" in first.output
     again = runner.invoke(main, ["deploy", str(BPMN / "minimal.bpmn")], env=env)
-    assert "minimal v1" in again.output and "未变化" in again.output
+    assert "minimal v1" in again.output and "内容与当前版本 1 相同，未产生新版本" in again.output
     bad = runner.invoke(main, ["deploy", str(BPMN / "flow.bpmn")], env=env)
     assert bad.exit_code == 1
+
+
+def test_deploying_an_earlier_file_again_makes_it_current(env: dict[str, str],
+                                                          tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["migrate"], env=env).exit_code == 0
+    changed = tmp_path / "minimal.bpmn"
+    changed.write_text((BPMN / "minimal.bpmn").read_text().replace("最小流程", "最小流程二"))
+    for path in (BPMN / "minimal.bpmn", changed):
+        assert runner.invoke(main, ["deploy", str(path)], env=env).exit_code == 0
+    again = runner.invoke(main, ["deploy", str(BPMN / "minimal.bpmn")], env=env)
+    assert "minimal v1" in again.output
+    assert "已重新启用版本 1（此前的当前版本为 2）" in again.output
 
 
 def _free_port() -> int:

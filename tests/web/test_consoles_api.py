@@ -105,7 +105,9 @@ def test_analysts_validate_deploy_and_read_versions(app: Flask, client: Any,
     assert refused.status_code == 422
     deployed = upload("/api/v1/processes", changed)
     assert deployed.status_code == 201
-    assert deployed.get_json()["deployed"] == [{"key": "intake", "version": 2, "created": True}]
+    assert deployed.get_json()["deployed"] == [{
+        "key": "intake", "version": 2, "outcome": "created", "created": True, "before": 1,
+        "message": "已部署为新版本 2"}]
     listing = {p["key"]: p["versions"] for p in client.get(
         "/api/v1/processes", headers=analyst).get_json()}
     assert [v["version"] for v in listing["intake"]] == [2, 1]

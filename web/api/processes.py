@@ -1,4 +1,5 @@
-"""``/api/v1/processes``: the procedures, their versions, validation and deployment (analysts)."""
+"""``/api/v1/processes``: the procedures, their versions (which is current), validation,
+deployment and making an earlier version current again (analysts)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from flask_smorest import Blueprint
 
 import engine
 from engine import queries
+from engine.activation import current_versions
 from engine.db import db
 from engine.definitions import check
 from engine.models import Definition
+from forms.processes_api import ActivatedOut, DeployOut, ProcessOut
+from registry import deployments
 from registry.applications import FormInvalid
 
 from ..downloads import bpmn_download, shown_name
-from .auth import current_user
+from .auth import signed_in_user
 from .auth_roles import ANALYSTS, roles
 
 blp = Blueprint("processes", __name__, url_prefix="/api/v1/processes",
@@ -42,9 +46,11 @@ def _problems(problems: list[Any]) -> list[dict[str, Any]]:
 
 @blp.get("")
 @roles(*ANALYSTS)
-@blp.response(200)
+@blp.response(200, ProcessOut(many=True))
 def list_processes() -> Any:
-    """Every procedure with its versions and how many unfinished instances each has."""
+    """Every procedure with its versions, newest first: how many unfinished instances each
+    has, and which one is current (the one new instances start)."""
+    now_current = current_versions()
     out: dict[str, list[dict[str, Any]]] = {}
     for definition, running in queries.versions():
         out.setdefault(definition.key, []).append({
@@ -52,8 +58,11 @@ def list_processes() -> Any:
             "file_name": shown_name(definition.file_name),
             "content_hash": definition.content_hash,
             "deployed_at": definition.deployed_at.isoformat(),
-            "deployed_by": definition.deployed_by, "running_instances": running})
-    return [{"key": key, "versions": versions} for key, versions in out.items()]
+            "deployed_by": definition.deployed_by,
+            "activated_at": definition.activated_at.isoformat(), "running_instances": running,
+            "current": now_current.get(definition.key) == definition.version})
+    return [{"key": key, "current_version": now_current.get(key), "versions": versions}
+            for key, versions in out.items()]
 
 
 @blp.post("/validate")
@@ -69,18 +78,35 @@ def validate_upload() -> Any:
 @blp.post("")
 @roles(*ANALYSTS)
 @blp.doc(requestBody=UPLOAD)
-@blp.response(201)
+@blp.response(201, DeployOut, description="至少一个流程产生了新版本")
+@blp.alt_response(200, schema=DeployOut,
+                  description="没有新版本：内容均与已有版本相同（未变化，或重新启用了早先的版本）")
 def deploy() -> Any:
-    """Deploy what validates; each changed process becomes a new version (422 lists the
-    problems and deploys nothing)."""
-    user = current_user()
+    """Deploy what validates; each changed process becomes a new version, and the current
+    one; content equal to an earlier version makes that version current again (422 lists the
+    problems and deploys nothing). Audited."""
     try:
-        outcomes = engine.deploy(_files(), engine.catalog(),
-                                 deployed_by=user.username if user else None)
+        outcomes = deployments.deploy(_files(), signed_in_user().username)
     except engine.DefinitionInvalid as exc:
         raise FormInvalid({"problems": [str(p) for p in exc.problems]}) from None
-    return {"deployed": [{"key": o.key, "version": o.version, "created": o.created}
-                         for o in outcomes]}
+    body = {"deployed": [{"key": o.key, "version": o.version, "outcome": o.outcome,
+                          "created": o.created, "before": o.before,
+                          "message": deployments.said(o)} for o in outcomes]}
+    return body, 201 if any(o.created for o in outcomes) else 200
+
+
+@blp.post("/<key>/versions/<int(max=2147483647):version>/activate")
+@roles(*ANALYSTS)
+@blp.response(200, ActivatedOut)
+def activate(key: str, version: int) -> Any:
+    """Make an earlier (or any) version the current one: new instances start it, running
+    ones keep their version. The current version again changes nothing (``changed`` false).
+    Audited; 404 for an unknown process or version."""
+    done = deployments.activate(key, version, signed_in_user().username)
+    message = (f"已将版本 {version} 设为当前版本（此前为版本 {done.before}）" if done.changed
+               else f"版本 {version} 已是当前版本，未作更改")
+    return {"key": key, "version": version, "current": True, "changed": done.changed,
+            "before": done.before, "message": message}
 
 
 @blp.get("/<key>/versions/<int(max=2147483647):version>/bpmn")

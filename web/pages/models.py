@@ -1,6 +1,7 @@
 """The analysts' console: procedures and their versions, a version's diagram and XML, a diff
 between versions by element, upload or edit in the browser (bpmn-js modeler), validation with
-each problem shown on its element, deploy, and moving running instances to a newer version."""
+each problem shown on its element, deploy, making an earlier version current again (rollback),
+and moving running instances to another version."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 
 import engine
 from engine import queries
+from engine.activation import current_versions
 from engine.db import db
 from engine.definitions import check
 from engine.models import Definition, Instance, InstanceStatus
-from registry import audit
+from registry import audit, deployments
 from registry.models import Role
 
 from . import bp, session
@@ -38,7 +40,7 @@ def models() -> Any:
     grouped: dict[str, list[tuple[Definition, int]]] = {}
     for definition, running in queries.versions():
         grouped.setdefault(definition.key, []).append((definition, running))
-    return render_template("models.html", grouped=grouped)
+    return render_template("models.html", grouped=grouped, current=current_versions())
 
 
 @bp.get("/models/<key>/<int(max=2147483647):version>")
@@ -51,7 +53,21 @@ def model_version(key: str, version: int) -> Any:
         Instance.definition_id == definition.id, Instance.status.not_in(ENDED)).order_by(
         Instance.id.desc()).limit(500)).all()
     return render_template("model_version.html", definition=definition, others=others,
-                           running=running, latest=others[0])
+                           running=running, latest=others[0],
+                           current=current_versions().get(key))
+
+
+@bp.post("/models/<key>/<int(max=2147483647):version>/activate")
+@session.signed_in(*ANALYSTS)
+def model_activate(key: str, version: int) -> Any:
+    """Make this version the one new instances start (raises NotFound for an unknown one)."""
+    done = deployments.activate(key, version, session.user().username)
+    if done.changed:
+        flash(f"已将 v{version} 设为当前版本（此前为 v{done.before}）：新启动的实例使用此版本，"
+              "运行中的实例继续使用原版本。", "ok")
+    else:
+        flash(f"v{version} 已是当前版本，未作更改。", "ok")
+    return redirect(url_for("pages.model_version", key=key, version=version))
 
 
 @bp.get("/models/<key>/diff")
@@ -109,18 +125,18 @@ def model_deploy() -> Any:
     files = _posted_files()
     user = session.user()
     try:
-        outcomes = engine.deploy(files, engine.catalog(), deployed_by=user.username)
+        outcomes = deployments.deploy(files, user.username)
     except engine.DefinitionInvalid as exc:
         flash(f"校验未通过，未部署：共 {len(exc.problems)} 个问题", "error")
         return render_template("model_upload.html", problems=[
             {"element_id": p.element_id, "text": str(p)} for p in exc.problems],
             files=[(n, c.decode("utf-8", "replace")) for n, c in files]), 422
+    made = [f"{o.key} v{o.version}" for o in outcomes if o.created]
+    if made:
+        flash("已部署：" + "，".join(made) + "。运行中的实例继续使用原版本。", "ok")
     for o in outcomes:
-        audit.record(user.username, "process_deployed", f"process:{o.key}",
-                     {"version": o.version, "created": o.created})
-    db.session.commit()
-    made = [f"{o.key} v{o.version}" + ("" if o.created else "（内容未变，沿用）") for o in outcomes]
-    flash("已部署：" + "，".join(made) + "。运行中的实例继续使用原版本。", "ok")
+        if not o.created:
+            flash(f"{o.key}：{deployments.said(o)}", "ok")
     first = outcomes[0]
     return redirect(url_for("pages.model_version", key=first.key, version=first.version))
 

@@ -1,0 +1,50 @@
+"""Schemas of the process analysts' API answers: the versions of each process (which one is
+current), what a deploy did, and making a version current (the OpenAPI document shows them)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+OUTCOMES = ("created", "unchanged", "reactivated")
+
+
+class VersionOut(Schema):
+    version = fields.Integer()
+    name = fields.String(allow_none=True)
+    file_name = fields.String()
+    content_hash = fields.String()
+    deployed_at = fields.String(metadata={"format": "date-time"})
+    deployed_by = fields.String(allow_none=True)
+    activated_at = fields.String(metadata={"format": "date-time"})
+    running_instances = fields.Integer()
+    current = fields.Boolean(metadata={"description": "新启动的实例使用的版本（每个流程恰有一个）"})
+
+
+class ProcessOut(Schema):
+    key = fields.String()
+    current_version = fields.Integer()
+    versions = fields.List(fields.Nested(VersionOut), metadata={"description": "新版本在前"})
+
+
+class DeployedOut(Schema):
+    key = fields.String()
+    version = fields.Integer(metadata={"description": "内容与上传文件相同的版本"})
+    outcome = fields.String(validate=validate.OneOf(OUTCOMES), metadata={
+        "description": "created：新版本，成为当前版本；unchanged：与当前版本相同，未产生新版本；"
+                       "reactivated：与早先的某个版本相同，该版本重新成为当前版本"})
+    created = fields.Boolean(metadata={"description": "outcome 为 created"})
+    before = fields.Integer(allow_none=True, metadata={"description": "部署前的当前版本"})
+    message = fields.String()
+
+
+class DeployOut(Schema):
+    deployed = fields.List(fields.Nested(DeployedOut))
+
+
+class ActivatedOut(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    current = fields.Boolean(metadata={"description": "总为 true：该版本现为当前版本"})
+    changed = fields.Boolean(metadata={"description": "false：该版本此前已是当前版本"})
+    before = fields.Integer(metadata={"description": "此前的当前版本"})
+    message = fields.String()
