@@ -3,11 +3,12 @@
 Diagrams are data uploaded by analysts, so their conditions, timer expressions, service
 parameters and small assignment scripts never reach ``eval``/``exec``. They are checked
 statically at deploy time (``check_expression``, ``check_script``) and evaluated at run time
-by simpleeval with an allow-list of functions, no dunder or private attribute access and
-bounded sizes. A script is a sequence of ``name = expression`` lines and nothing else.
-What a script assigns and what an expression gives must be data the engine can store in an
-instance's state (no function, type or set): refused statically where it can be seen
-(``len`` used as a value) and at run time otherwise.
+by simpleeval (engine.evaluator) with an allow-list of functions (engine.functions), no
+dunder or private attribute access, and the size and time limits of engine.limits. A
+script is a sequence of ``name = expression`` lines and nothing else. What a script assigns
+and what an expression gives must be data the engine can store in an instance's state (no
+function, type or set): refused statically where it can be seen (``len`` used as a value)
+and at run time otherwise.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import ast
 import datetime as dt
 import functools
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import simpleeval
@@ -24,33 +25,20 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from .errors import ExpressionError
-
-MAX_SOURCE = 2000
-"""Longest expression or script accepted, in characters."""
-
-MAX_NODES = 300
-"""Most syntax nodes in one expression or script."""
-
-MAX_INT_BITS = 4096
-"""Largest integer an arithmetic step may produce."""
-
-MAX_EXPONENT = 1000
-"""Largest exponent of ``**``."""
-
-MAX_DATA_DEPTH = 64
-"""Deepest nesting of lists and dicts in a value a script stores."""
-
-
-def _days(n: float) -> dt.timedelta:
-    return dt.timedelta(days=n)
-
-
-FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "len": len, "str": str, "int": int, "float": float, "bool": bool,
-    "abs": abs, "round": round, "min": min, "max": max, "sum": sum,
-    "any": any, "all": all, "sorted": sorted, "list": list, "dict": dict,
-    "set": set, "tuple": tuple, "days": _days,
-}
+from .evaluator import Evaluator
+from .functions import FUNCTIONS
+from .limits import (  # noqa: F401 (re-exported: expressions.time_limit, MAX_STRING, ...)
+    MAX_DATA_DEPTH,
+    MAX_INT_BITS,
+    MAX_ITEMS,
+    MAX_ITERATIONS,
+    MAX_NODES,
+    MAX_SECONDS,
+    MAX_SIZE,
+    MAX_SOURCE,
+    MAX_STRING,
+    time_limit,
+)
 
 CONSTANTS = {"True": True, "False": False, "None": None}
 
@@ -64,34 +52,6 @@ _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
     ast.ListComp, ast.SetComp, ast.DictComp, ast.comprehension, ast.JoinedStr,
     ast.FormattedValue,
 )
-
-
-def _limit_int(value: Any) -> Any:
-    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
-        raise simpleeval.NumberTooHigh("整数过大")
-    return value
-
-
-def _pow(a: Any, b: Any) -> Any:
-    if abs(b) > MAX_EXPONENT:
-        raise simpleeval.NumberTooHigh(f"指数过大: {b}")
-    return _limit_int(simpleeval.safe_power(a, b))
-
-
-def _mult(a: Any, b: Any) -> Any:
-    return _limit_int(simpleeval.safe_mult(a, b))
-
-
-def _operators() -> dict[type[ast.AST], Callable[..., Any]]:
-    ops = dict(simpleeval.DEFAULT_OPERATORS)
-    ops[ast.Pow] = _pow
-    ops[ast.Mult] = _mult
-    ops[ast.LShift] = ops[ast.RShift] = _refuse
-    return ops
-
-
-def _refuse(*_args: Any) -> Any:
-    raise simpleeval.FeatureNotAvailable("不支持移位运算")
 
 
 def _called_or_passed(tree: ast.AST) -> set[int]:
@@ -229,11 +189,9 @@ def evaluate(source: str, names: Mapping[str, Any]) -> Any:
     problem = check_expression(source)
     if problem:
         raise ExpressionError(f"表达式 {source!r} 被拒绝: {problem}")
-    evaluator = simpleeval.EvalWithCompoundTypes(
-        operators=_operators(), functions=FUNCTIONS, names={**CONSTANTS, **names}
-    )
     try:
-        return evaluator.eval(source.strip())
+        with time_limit(MAX_SECONDS):
+            return Evaluator({**CONSTANTS, **names}).eval(source, _tree(source))
     except simpleeval.NameNotDefined as exc:
         raise ExpressionError(f"表达式 {source!r} 引用了未定义的变量 {exc.name}") from None
     except (simpleeval.InvalidExpression, ArithmeticError, TypeError, ValueError,
@@ -241,12 +199,23 @@ def evaluate(source: str, names: Mapping[str, Any]) -> Any:
         raise ExpressionError(f"表达式 {source!r} 求值失败: {exc}") from None
 
 
+@functools.lru_cache(maxsize=4096)
+def _tree(source: str) -> ast.AST:
+    """The parsed expression (checked first: ``check_expression``), parsed once."""
+    return Evaluator.parse(source)
+
+
 def execute(source: str, data: dict[str, Any]) -> None:
-    """Run an assignment script: each ``name = expression`` line assigns a new value."""
+    """Run an assignment script: each ``name = expression`` line assigns a new value; the
+    whole script runs within one evaluation's time (``MAX_SECONDS``)."""
     problem = check_script(source)
     if problem:
         raise ExpressionError(f"脚本被拒绝: {problem}")
-    tree = ast.parse(source.strip(), mode="exec")
+    with time_limit(MAX_SECONDS):
+        _run(ast.parse(source.strip(), mode="exec"), data)
+
+
+def _run(tree: ast.Module, data: dict[str, Any]) -> None:
     for stmt in tree.body:
         assert isinstance(stmt, ast.Assign)
         value = evaluate(ast.unparse(stmt.value), data)
