@@ -15,7 +15,7 @@ import lifecycle
 import registry
 from engine import db as engine_db
 
-from . import api, config, health, metrics, pages
+from . import api, config, headers, health, metrics, pages
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -38,4 +38,5 @@ def create_app(test_config: dict[str, Any] | None = None,
     api.init_app(app)
     metrics.init_app(app)
     pages.init_app(app)
+    headers.init_app(app)
     return app

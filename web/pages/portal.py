@@ -19,6 +19,7 @@ from registry.models import Application, AppStatus, Attachment, Role, User
 from registry.queries import visible_applications, visible_projects
 from registry.rules import RuleViolation
 
+from .. import headers
 from . import bp, dossier, session
 
 ENTERPRISE = (Role.ENTERPRISE,)
@@ -73,10 +74,11 @@ def attachment(attachment_id: int) -> Any:
         raise apps.NotFound(f"附件 {attachment_id} 不存在")
     visible(row.application_id, session.user())
     path = files.path_for(apps.settings().data_dir, row.sha256)
-    response = send_file(path, mimetype=row.media_type, download_name=row.display_name,
-                         as_attachment=row.media_type not in files.PREVIEWABLE)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    if row.media_type not in files.PREVIEWABLE:
+        return send_file(path, mimetype=row.media_type, download_name=row.display_name,
+                         as_attachment=True)
+    return headers.previewable(send_file(path, mimetype=row.media_type,
+                                         download_name=row.display_name))
 
 
 @bp.post("/applications/<int(max=2147483647):application_id>/submit")

@@ -23,6 +23,4 @@ def available(package: str = "bpmn-js") -> bool:
 def vendor(package: str, name: str) -> Any:
     if package not in SERVED or not available(package):
         abort(404)
-    response = send_from_directory(NODE_MODULES / SERVED[package], name, max_age=86400)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_from_directory(NODE_MODULES / SERVED[package], name, max_age=86400)
