@@ -254,6 +254,40 @@
     });
   }
 
+  // bpmn-js draws its align and distribute icons with style="" attributes, which the pages'
+  // Content-Security-Policy refuses (style-src 'self'): give them the same declarations as
+  // SVG presentation attributes, in providers that run after bpmn-js's own.
+  function presentational(html) {
+    return html.replace(/style="([^"]*)"/g, function (all, css) {
+      return css.split(";").filter(function (d) { return d.indexOf(":") > 0; }).map(function (d) {
+        var colon = d.indexOf(":");
+        return d.slice(0, colon).trim() + "=\"" + d.slice(colon + 1).trim() + "\"";
+      }).join(" ");
+    });
+  }
+
+  function restyled(key) {
+    return function () {
+      return function (entries) {
+        Object.keys(entries).forEach(function (id) {
+          if (typeof entries[id][key] === "string") {
+            entries[id] = Object.assign({}, entries[id]);
+            entries[id][key] = presentational(entries[id][key]);
+          }
+        });
+        return entries;
+      };
+    };
+  }
+
+  function withoutInlineStyles() {
+    var LAST = 1;
+    modeler.get("contextPad").registerProvider(LAST, {
+      getContextPadEntries: restyled("html"), getMultiElementContextPadEntries: restyled("html") });
+    modeler.get("popupMenu").registerProvider("align-elements", LAST,
+      { getPopupMenuEntries: restyled("imageHtml") });
+  }
+
   function xml() { return modeler.saveXML({ format: true }).then(function (r) { return r.xml; }); }
 
   function validate() {
@@ -285,6 +319,7 @@
   fetch(options.moddle_url).then(function (r) { return r.json(); }).then(function (descriptor) {
     modeler = new window.BpmnJS({ container: holder, moddleExtensions: { spiffworkflow: descriptor } });
     window.cqpiModeler = modeler;
+    withoutInlineStyles();
     moddle = modeler.get("moddle");
     modeling = modeler.get("modeling");
     var src = holder.getAttribute("data-src");
