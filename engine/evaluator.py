@@ -162,8 +162,7 @@ class Evaluator(simpleeval.EvalWithCompoundTypes):
     def _eval_formattedvalue(self, node: ast.FormattedValue) -> str:
         value = self._eval(node.value)
         if node.conversion in _CONVERSIONS:
-            repeat = 10 if node.conversion == ord("a") else 1
-            limits.check_string(limits.measure(value, limits.MAX_STRING) * repeat)
+            limits.check_string(_converted_size(value, node.conversion))
             value = _CONVERSIONS[node.conversion](value)
         spec = self._eval(node.format_spec) if node.format_spec else ""
         limits.check_string(formatted_size(value, spec))
@@ -194,6 +193,13 @@ class Evaluator(simpleeval.EvalWithCompoundTypes):
                 collected.add(self._eval(node.key), self._eval(node.value))
             else:
                 collected.add(self._eval(node.elt))
+
+
+def _converted_size(value: Any, conversion: int) -> int:
+    """The longest ``str(value)``, ``repr(value)`` or ``ascii(value)`` can be (!s, !r, !a)."""
+    if conversion == ord("s"):
+        return limits.text_size(value, limits.MAX_STRING)
+    return limits.measure(value, limits.MAX_STRING) * (10 if conversion == ord("a") else 1)
 
 
 def _built(value: Any) -> Any:

@@ -17,8 +17,8 @@ from .limits import measure, text_size
 _HUGE = 10**9
 """What a width or precision of more than nine digits counts as: too long in any case."""
 
-_FLOAT_DIGITS = 330
-"""Enough for any float written out in full (``%f`` of 1e308), sign and point included."""
+_FLOAT_DIGITS = 450
+"""Enough for any float written out in full (``f"{-1e308:,.0f}"``: 309 digits, 102 commas)."""
 
 _PERCENT = re.compile(r"%(?:\((?P<key>[^)]*)\))?[-#0 +]*(?P<width>\*|\d+)?"
                       r"(?:\.(?P<precision>\*|\d*))?[hlL]?(?P<type>.?)", re.S)
@@ -27,7 +27,8 @@ _SPEC = re.compile(r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>\d*)[,_]?(?:\.(?P<precis
 
 
 def _number(digits: str | None) -> int:
-    return int(digits) if digits and len(digits) <= 9 else (_HUGE if digits else 0)
+    digits = (digits or "").lstrip("0")
+    return int(digits or "0") if len(digits) <= 9 else _HUGE
 
 
 def _body(kind: str, value: Any, precision: int | None) -> int:
@@ -80,4 +81,5 @@ def formatted_size(value: Any, spec: str) -> int:
         kind = "s"
     if isinstance(value, float) and kind == "d":
         kind = "g"
-    return max(_number(match["width"]), _body(kind[0], value, precision))
+    width = _number(match["width"]) + 1  # zeros padded with grouping may pass it by one
+    return max(width, _body(kind[0], value, precision))

@@ -18,6 +18,7 @@ from engine.expressions import (
     time_limit,
     unstorable,
 )
+from engine.formats import formatted_size, percent_size
 
 HOSTILE = [
     "__import__('os').system('id')",
@@ -183,6 +184,7 @@ def test_sizes_just_under_the_limits_are_built() -> None:
     assert len(evaluate("s + 'x'", {"s": TEXT})) == limits.MAX_STRING
     assert len(evaluate('"%099990d" % 1', {})) == 99_990
     assert len(evaluate('f"{1:099990}"', {})) == 99_990
+    assert len(evaluate('f"{s!s}"', {"s": "'" * 99_999})) == 99_999  # its repr is longer
     assert len(evaluate("[0] * 10000", {})) == limits.MAX_ITEMS
     assert len(evaluate("sorted(list(s))", {"s": TEXT[:10_000]})) == limits.MAX_ITEMS
     assert len(evaluate("sum([[0] * 5000, [0] * 5000], [])", {})) == limits.MAX_ITEMS
@@ -245,3 +247,21 @@ def test_a_value_size_bounds_its_text() -> None:
                          [{"k": (1, "v")}, {3: [None, 2.5]}], {"a": ["x"] * 5}]
     for value in values:
         assert limits.measure(value) >= max(len(repr(value)), len(str(value)))
+
+
+
+@pytest.mark.parametrize(("value", "spec"), [
+    (-1e308, ">05,.0f"), (-(2**96), "<#05,.3f"), (0, "-030_b"), (2**200, "_x"), (0.5, ".40%"),
+    ("中文'\\", ""), ([1, "a"], ""), (True, "030_b"),
+])
+def test_a_format_spec_estimate_is_an_upper_bound(value: Any, spec: str) -> None:
+    assert formatted_size(value, spec) >= len(format(value, spec))
+
+
+@pytest.mark.parametrize(("template", "args"), [
+    ("%-7.3r|%+020.5f|%#x", ("中文'\\", -1e308, -(2**300))),
+    ("%(a)s|%%|%(b)-9.2e", {"a": [1, "b"], "b": 1e300}), ("%(a)s %(a)r", {"a": "x'y"}),
+    ("%*.*s|%c", (9, 2, "abc", 65)), ("%s", ([1.5, None],)),
+])
+def test_a_percent_format_estimate_is_an_upper_bound(template: str, args: Any) -> None:
+    assert percent_size(template, args) >= len(template % args)
