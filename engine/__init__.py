@@ -14,17 +14,25 @@ from .control import resume, retry, suspend, terminate
 from .db import db as _db
 from .definitions import deploy, latest
 from .diff import diff
-from .errors import Conflict, DefinitionInvalid, EngineError, InvalidState, NotFound
+from .errors import (
+    Conflict,
+    DefinitionInvalid,
+    EngineError,
+    InvalidState,
+    NotFound,
+    StepFailed,
+    StepOverBudget,
+)
 from .migration import migrate
 from .models import Instance
-from .runtime import StepFailed, claim, complete_task, correlate, start, unclaim
+from .runtime import claim, complete_task, correlate, start, unclaim
 from .unit import transaction
 
 __all__ = [
     "Catalog", "Conflict", "DefinitionInvalid", "EngineError", "InvalidState", "NotFound",
-    "StepFailed", "catalog", "claim", "complete_task", "correlate", "deploy", "diff", "init_app",
-    "instance_by_key", "latest", "migrate", "resume", "retry", "start", "suspend", "terminate",
-    "transaction", "unclaim",
+    "StepFailed", "StepOverBudget", "catalog", "claim", "complete_task", "correlate", "deploy",
+    "diff", "init_app", "instance_by_key", "latest", "migrate", "resume", "retry", "start",
+    "suspend", "terminate", "transaction", "unclaim",
 ]
 
 DEFAULTS = {

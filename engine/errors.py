@@ -23,6 +23,18 @@ class ExpressionError(EngineError):
     """An expression in a diagram was refused or failed to evaluate."""
 
 
+class StepFailed(EngineError):
+    """The diagram could not advance (an expression failed, a path led nowhere, ...)."""
+
+    def __init__(self, message: str, element_id: str | None = None) -> None:
+        self.element_id = element_id
+        super().__init__(message)
+
+
+class StepOverBudget(StepFailed):
+    """A step ran more elements, or for longer, than one step may (engine.budget)."""
+
+
 class DefinitionInvalid(EngineError):
     """A diagram did not validate; ``problems`` lists what is wrong with it."""
 

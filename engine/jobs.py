@@ -13,7 +13,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -26,7 +26,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from . import history, holders, queue, schedule
 from .clock import now
 from .db import db, remove_session
-from .errors import Conflict, EngineError
+from .errors import Conflict, EngineError, StepOverBudget
 from .models import Instance, Job, JobStatus, Timer, WaitStatus
 from .runtime import (
     ACTIVE,
@@ -42,6 +42,9 @@ from .runtime import (
 from .waits import JOB, key
 
 FIRE_TIMER = "engine.jobs.run_timer"
+PARKED = datetime(9999, 1, 1)
+"""The enqueued mark of a timer whose step failed: no sweep takes it; a retry clears it."""
+
 STALE_AFTER = timedelta(minutes=5)
 """A row enqueued this long ago and still waiting is enqueued again (the queue lost it)."""
 
@@ -237,7 +240,7 @@ def _record_failure(job_id: int, exc: BaseException) -> None:
     history.record(job.instance_id, "job_failed", element_id=job.element_id,
                    data={"operation": job.operation, "attempt": job.attempts,
                          "error": f"{type(exc).__name__}: {exc}"})
-    if job.attempts < job.max_attempts:
+    if job.attempts < job.max_attempts and not isinstance(exc, StepOverBudget):
         delay = job.backoff_base * 2 ** (job.attempts - 1)
         job.run_after = now() + timedelta(seconds=delay)
         job.enqueued_at = None
@@ -274,10 +277,10 @@ def _fire(timer_id: str) -> tuple[str, list[int]]:
         timer = db.session.get(Timer, timer_id, populate_existing=True)
         if timer is None:
             return "skipped", []
+        timer.enqueued_at = PARKED  # no sweep fires it again before ops retry the instance
         instance = db.session.get(Instance, timer.instance_id, populate_existing=True)
-        if instance is None:
-            return "skipped", []
-        open_incident(instance, timer.element_id, _describe(exc), 1)
+        if instance is not None and not isinstance(exc, StepOverBudget):  # that one has its own
+            open_incident(instance, timer.element_id, _describe(exc), 1)
         db.session.commit()
         return "failed", []
     if following is None:
@@ -352,7 +355,7 @@ def _forget_enqueued() -> None:
                                       (Timer, Timer.status == WaitStatus.OPEN)]
     for model, open_ in waiting:
         result: Any = db.session.execute(sa.update(model).where(
-            open_, model.enqueued_at.is_not(None)).values(enqueued_at=None))
+            open_, model.enqueued_at < PARKED).values(enqueued_at=None))
         if result.rowcount:
             log.warning("the queue was emptied: %d %s rows to enqueue again",
                         result.rowcount, model.__tablename__)

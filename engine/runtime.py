@@ -25,11 +25,19 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import history, holders, queue, state, unit
+from . import expressions, history, holders, queue, state, unit
+from .budget import Budget
 from .clock import now
 from .db import db
 from .definitions import latest, specs_of
-from .errors import Conflict, EngineError, ExpressionError, InvalidState, NotFound
+from .errors import (
+    Conflict,
+    ExpressionError,
+    InvalidState,
+    NotFound,
+    StepFailed,
+    StepOverBudget,
+)
 from .models import (
     Incident,
     Instance,
@@ -59,14 +67,6 @@ from .warm import warm
 
 ACTIVE = (InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.ERROR)
 RUN_JOB = "engine.jobs.run_service_job"
-
-
-class StepFailed(EngineError):
-    """The diagram could not advance (an expression failed, a path led nowhere, ...)."""
-
-    def __init__(self, message: str, element_id: str | None = None) -> None:
-        self.element_id = element_id
-        super().__init__(message)
 
 
 @dataclass
@@ -117,14 +117,21 @@ def _require_active(instance: Instance) -> None:
 
 
 def _advance(workflow: Workflow, action: Any = None) -> None:
-    """Run ``action`` then the engine steps, turning the library's errors into StepFailed."""
+    """Run ``action`` then the engine steps within the step's budget, turning the library's
+    errors into StepFailed (StepOverBudget when the budget ran out)."""
+    budget = Budget.configured()
     try:
-        if action is not None:
-            action()
-        workflow.do_engine_steps()
-    except ExpressionError as exc:
-        raise StepFailed(str(exc)) from None
+        with expressions.time_limit(budget.seconds_left()):
+            if action is not None:
+                action()
+            workflow.do_engine_steps(will_complete_task=budget.before)
+    except StepFailed:
+        raise
     except Exception as exc:  # the library raises bare Exceptions too (e.g. a bad duration)
+        if budget.spent():  # an expression stopped by the budget's clock, however wrapped
+            raise budget.over_time() from None
+        if isinstance(exc, ExpressionError):
+            raise StepFailed(str(exc), budget.running) from None
         spec = getattr(getattr(exc, "task", None), "task_spec", None)
         element = getattr(spec, "bpmn_id", None)
         raise StepFailed(f"流程无法继续（{element or '未知环节'}）: {exc}", element) from None
@@ -242,7 +249,7 @@ def start(key: str, *, business_key: str | None = None, data: dict[str, Any] | N
     step = _Step(instance, workflow, {})
     step.record("instance_started", actor=actor,
                 data={"definition": f"{definition.key}:{definition.version}"})
-    _guarded(_advance, workflow)
+    _run(step)
     return _commit(step)
 
 
@@ -268,20 +275,31 @@ def complete_task(task_id: str, data: dict[str, Any], actor: str | None) -> Inst
         task.task_spec.add_data_from_form(task, data)
         task.run()
 
-    _guarded(_advance, step.workflow, fill_and_run)
+    _run(step, fill_and_run)
     row.status, row.completed_at, row.completed_by = WaitStatus.DONE, now(), actor
     step.before.pop(key(USER, task_id))  # its row is closed here, not as a cancelled wait
     step.record("task_completed", element_id=row.element_id, actor=actor, data=data)
     return _commit(step)
 
 
-def _guarded(fn: Any, *args: Any) -> None:
-    """Call ``fn``; on failure, roll back so that no half-written step stays in the session."""
+def _run(step: _Step, action: Any = None) -> None:
+    """Advance the step; on failure roll back, so that no half-written step stays in the
+    session. A step of an existing instance that ran over its budget leaves an incident on
+    the element that was running: ops see it, fix the diagram and retry."""
     try:
-        fn(*args)
-    except Exception:
+        _advance(step.workflow, action)
+    except Exception as exc:
         db.session.rollback()
+        if isinstance(exc, StepOverBudget) and step.instance.id is not None:
+            _over_budget(step.instance.id, exc)
         raise
+
+
+def _over_budget(instance_id: int, exc: StepOverBudget) -> None:
+    instance = db.session.get(Instance, instance_id, populate_existing=True)
+    if instance is not None:
+        open_incident(instance, exc.element_id or "", str(exc), 1)
+        db.session.commit()
 
 
 def claim(task_id: str, actor: str) -> None:
@@ -327,7 +345,7 @@ def correlate(name: str, correlation_key: str | None, payload: dict[str, Any] | 
         catching = [w for w in step.before.values()
                     if w.kind == MESSAGE and w.message.name == name]
         event = BpmnEvent(catching[0].message, payload or {})
-        _guarded(_advance, step.workflow, functools.partial(step.workflow.send_event, event))
+        _run(step, functools.partial(step.workflow.send_event, event))
         step.record("message_received", element_id=catching[0].task.task_spec.bpmn_id,
                     actor=actor, data={"name": name, "payload": payload or {}})
         _commit(step)
@@ -348,7 +366,7 @@ def fire_timer(timer_id: str, enqueue: bool = True) -> list[int] | None:
     waiting = step.before.get(key(TIMER, timer_id))
     if waiting is not None:
         expire_timer(waiting.task)
-    _guarded(_advance, step.workflow, step.workflow.refresh_timers)
+    _run(step, step.workflow.refresh_timers)
     step.record("timer_fired", element_id=timer.element_id)
     _commit(step, enqueue=enqueue)
     return step.created_jobs
