@@ -79,3 +79,23 @@ def test_a_heavy_expression_is_stopped_and_others_are_served_meanwhile(app: Flas
     assert db.session.get(UserTask, task.id).status == WaitStatus.OPEN
     [incident] = db.session.scalars(sa.select(Incident).filter_by(instance_id=instance.id))
     assert incident.element_id == "Task_S1"
+
+
+def test_formatting_past_the_string_cap_is_refused_before_it_is_built(app: Flask) -> None:
+    """``"%020000000d" % 1`` stored 20 MB in an instance (issue 16): now the completion is
+    refused naming the limit, and nothing of it is stored."""
+    users.create_user("analyst", "password-123", "analyst", "流程管理员")
+    users.create_user("reviewer", "password-123", "district_reviewer", "审核",
+                      jurisdiction_code="500103")
+    db.session.commit()
+    client = app.test_client()
+    content = _diagram(['big = "%020000000d" % 1'], user_task=True, form_key="review")
+    assert _deploy(client, login(client, "analyst"), "big.bpmn", content).status_code == 201
+    instance = engine.start("budget", business_key="F-1", scope="500103")
+    [task] = db.session.scalars(sa.select(UserTask)).all()
+    answer = client.post(f"/api/v1/tasks/{task.id}/complete", headers=login(client, "reviewer"),
+                         json=REVIEW_OK)
+    assert answer.status_code == 422 and "字符串过长" in answer.get_json()["message"]
+    db.session.expire_all()
+    assert db.session.get(UserTask, task.id).status == WaitStatus.OPEN
+    assert len(str(db.session.get(type(instance), instance.id).state)) < 100_000
