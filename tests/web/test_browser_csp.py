@@ -49,6 +49,9 @@ def _visit(page: Any, url: str, *, ready: str | None = None) -> None:
 def _enterprise(page: Any, site: str, application: Application) -> None:
     for path in ("/portal", "/applications/new", f"/applications/{application.id}"):
         _visit(page, site + path)
+    _visit(page, f"{site}/no-such-page")
+    page.click("a:has-text('返回上一页')")
+    page.wait_for_url(f"{site}/applications/{application.id}")
 
 
 def _reviewer(page: Any, site: str, _application: Application) -> None:
@@ -65,6 +68,12 @@ def _reviewer(page: Any, site: str, _application: Application) -> None:
 
 def _ops(page: Any, site: str, application: Application) -> None:
     _visit(page, f"{site}/ops/instances/{application.instance_id}", ready="#diagram")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.fill("#terminate-reason", "核对")
+    page.click("button:has-text('终止')")  # asked first, and not sent when declined
+    assert asked == ["终止后不能恢复，确定终止该实例吗？"]
+    assert "已终止" not in page.inner_text("#instance-status")
     _visit(page, f"{site}/ops/incidents")
 
 
