@@ -1,4 +1,4 @@
-"""The ``cqpi`` command: run, worker, validate, deploy, migrate, tick."""
+"""The ``cqpi`` command: run, worker, validate, deploy, migrate, tick, users."""
 
 from __future__ import annotations
 
@@ -102,6 +102,30 @@ def demo() -> None:
         added = demo_data.load()
     click.echo(f"演示数据: 新增用户 {added['users']} 个，项目 {added['projects']} 个；"
                f"演示密码 {demo_data.PASSWORD}")
+
+
+@main.group()
+def users() -> None:
+    """Manage users' sign-ins."""
+
+
+@users.command("revoke")
+@click.argument("username")
+def revoke_sessions(username: str) -> None:
+    """End every page session and API token of USERNAME (audited as done by cli)."""
+    import sqlalchemy as sa
+
+    from engine.db import db
+    from registry import sessions
+    from registry.models import User
+
+    with _app().app_context():
+        user = db.session.scalar(sa.select(User).filter_by(username=username))
+        if user is None:
+            raise click.ClickException(f"用户 {username} 不存在")
+        ended = sessions.revoke_all(user, "cli")
+        db.session.commit()
+    click.echo(f"已注销用户 {username} 的 {ended} 个登录会话（页面与接口令牌）")
 
 
 @main.command()

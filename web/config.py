@@ -12,7 +12,8 @@ PASSED_THROUGH = ("CQPI_BACKFILL_DEADLINE", "CQPI_MAX_UPLOAD_BYTES", "CQPI_JOB_M
                   "CQPI_JOB_BACKOFF_SECONDS", "CQPI_QUEUE_NAME", "CQPI_PUBLICITY",
                   "CQPI_NATIONAL_URL", "CQPI_NATIONAL_TOKEN", "CQPI_NATIONAL_TIMEOUT",
                   "CQPI_SAMPLING_DAY", "CQPI_PERMIT_TOKEN", "CQPI_METRICS_TOKEN",
-                  "CQPI_WORKFLOW_CACHE", "CQPI_TICK_SECONDS")
+                  "CQPI_WORKFLOW_CACHE", "CQPI_TICK_SECONDS", "CQPI_SESSION_HOURS",
+                  "CQPI_SESSION_IDLE_MINUTES", "CQPI_SECURE_COOKIES")
 """Settings taken from the environment as they are (the modules that use them parse them)."""
 
 

@@ -34,8 +34,9 @@ def callers(app: Flask, client: Any) -> dict[str, dict[str, str]]:
 def test_no_input_makes_the_api_fail(app: Flask, callers: dict[str, dict[str, str]]) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     failures: list[Any] = []
-    for result in schema.get_all_operations():
-        operation = result.ok()
+    operations = [result.ok() for result in schema.get_all_operations()]
+    operations.sort(key=lambda o: o.path.endswith("/auth/logout"))  # it ends their tokens
+    for operation in operations:
         for headers in callers.values():
             _fuzz(operation, headers, failures)
     assert failures == []

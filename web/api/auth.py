@@ -1,5 +1,6 @@
-"""Sign-in: bearer tokens signed with the app's secret, failed sign-ins rate-limited in Redis,
-and the integration token of the permit-issuing system."""
+"""Sign-in: bearer tokens signed with the app's secret that carry the id of a server-side
+session (sign-out and an admin revoke it), failed sign-ins rate-limited in Redis, and the
+integration token of the permit-issuing system."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ from flask_smorest import abort
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from engine.db import db
+from registry import sessions
 from registry.models import User
 from web import signin
 
-TOKEN_SECONDS = 12 * 3600
-"""How long a sign-in token is valid."""
+
+def token_seconds() -> int:
+    """How long a sign-in token is valid at most (``CQPI_SESSION_HOURS``)."""
+    return int(sessions.lifetime().total_seconds())
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -29,24 +33,45 @@ def issue(username: str, password: str) -> tuple[User, str]:
         user = signin.attempt(username, password, request.remote_addr)
     except signin.SignInRefused as exc:
         abort(exc.status, message=str(exc))
-    return user, _serializer().dumps({"uid": user.id})
+    secret = sessions.start(user, sessions.API, request.remote_addr)
+    db.session.commit()
+    return user, _serializer().dumps({"sid": secret})
+
+
+def _secret() -> str | None:
+    """The session id in the request's well-signed bearer token, if any."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    try:
+        data = _serializer().loads(header[7:], max_age=token_seconds())
+    except (BadSignature, SignatureExpired):
+        return None
+    secret = data.get("sid") if isinstance(data, dict) else None
+    return secret if isinstance(secret, str) else None
 
 
 def current_user() -> User | None:
-    """The user of the request's bearer token, or None (looked up once per request)."""
-    if "cqpi.user" in request.environ:
-        return request.environ["cqpi.user"]
-    header = request.headers.get("Authorization", "")
-    user = None
-    if header.startswith("Bearer "):
-        try:
-            data = _serializer().loads(header[7:], max_age=TOKEN_SECONDS)
-            user = db.session.get(User, int(data["uid"]))
-        except (BadSignature, SignatureExpired, KeyError, ValueError, TypeError):
-            user = None
-    found = user if user is not None and user.active else None
-    request.environ["cqpi.user"] = found
-    return found
+    """The user of the request's bearer token if its session is live, or None (looked up
+    once per request)."""
+    if "cqpi.user" not in request.environ:
+        secret = _secret()
+        request.environ["cqpi.user"] = (
+            None if secret is None else sessions.user_of(secret, sessions.API))
+    return request.environ["cqpi.user"]
+
+
+def sign_out() -> None:
+    """End the session of the request's token (it is refused from now on) and commit."""
+    secret = _secret()
+    if secret is not None:
+        sessions.revoke(secret)
+        db.session.commit()
+
+
+def refusal() -> str:
+    """Why a request without a live sign-in is refused: expired, or never signed in."""
+    return sessions.EXPIRED if request.headers.get("Authorization") else "请先登录"
 
 
 def signed_in_user() -> User:
@@ -61,7 +86,7 @@ def signed_in(view: Any) -> Any:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_user() is None:
-            abort(401, message="请先登录")
+            abort(401, message=refusal())
         return view(*args, **kwargs)
     return wrapper
 

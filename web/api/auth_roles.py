@@ -9,7 +9,7 @@ from flask_smorest import abort
 
 from registry.models import Role
 
-from .auth import current_user
+from .auth import current_user, refusal
 
 OPS = (Role.OPS, Role.ADMIN)
 ANALYSTS = (Role.ANALYST, Role.ADMIN)
@@ -22,7 +22,7 @@ def roles(*allowed: str) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             user = current_user()
             if user is None:
-                abort(401, message="请先登录")
+                abort(401, message=refusal())
             assert user is not None  # abort raised
             if user.role not in allowed:
                 abort(403, message="您的角色不能使用此功能")

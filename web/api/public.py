@@ -21,7 +21,7 @@ from registry.models import PublicityNotice
 from web import workflow
 from web.pages.labels import NOTICE_STATUSES
 
-from .auth import TOKEN_SECONDS, integration, issue
+from .auth import integration, issue, token_seconds
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1", description="公开接口、登录与集成")
 
@@ -53,7 +53,7 @@ def _json() -> dict[str, Any]:
 def token(data: dict[str, Any]) -> Any:
     """Sign in; 401 on a wrong password, 429 after repeated failures."""
     user, value = issue(data["username"], data["password"])
-    return {"token": value, "expires_in": TOKEN_SECONDS, "user": UserOut().dump(user)}
+    return {"token": value, "expires_in": token_seconds(), "user": UserOut().dump(user)}
 
 
 class PublicNoticeOut(NoticeOut):

@@ -49,6 +49,7 @@ def moment(value: datetime | None) -> str:
 def init_app(app: Flask) -> None:
     from . import board, errors, inbox, models, ops, portal, sampling, signin, vendor, wizard  # noqa: F401  (their routes)
 
+    session.init_app(app)
     app.register_blueprint(bp)
     app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["shown_name"] = shown_name

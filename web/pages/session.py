@@ -1,40 +1,67 @@
-"""Who is signed in to the pages (a signed session cookie), the roles a page admits, and the
-CSRF token every form carries."""
+"""Who is signed in to the pages (a server-side session whose id the signed cookie carries),
+the roles a page admits, and the CSRF token every form carries."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, redirect, request, session, url_for
+from flask import Flask, abort, redirect, request, session, url_for
 
 from engine.db import db
+from registry import sessions
 from registry.models import User
 
 CSRF_FIELD = "csrf_token"
 
 
+def init_app(app: Flask) -> None:
+    """The cookie: SameSite=Lax, HttpOnly, Secure with ``CQPI_SECURE_COOKIES`` (HTTPS), and
+    no longer lived than the session it carries."""
+    secure = str(app.config.get("CQPI_SECURE_COOKIES", "")).lower() in ("1", "true", "yes")
+    app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SECURE=secure, PERMANENT_SESSION_LIFETIME=timedelta(
+                          hours=float(app.config["CQPI_SESSION_HOURS"])))
+
+
 def sign_in(user: User) -> None:
+    """Start a page session of ``user`` (ending the one this cookie carried) and commit it."""
+    earlier = session.get("sid")
+    if isinstance(earlier, str):
+        sessions.revoke(earlier)
+    secret = sessions.start(user, sessions.PAGE, request.remote_addr)
+    db.session.commit()
     session.clear()
-    session["uid"] = user.id
+    session["sid"] = secret
     session["csrf"] = secrets.token_urlsafe(32)
     session.permanent = True
 
 
 def sign_out() -> None:
+    """End this page session on the server (a copy of the cookie dies with it)."""
+    secret = session.get("sid")
+    if isinstance(secret, str):
+        sessions.revoke(secret)
+        db.session.commit()
     session.clear()
 
 
 def current_user() -> User | None:
-    """The signed-in, active user of this request (looked up once)."""
+    """The active user of this request's live session (looked up once)."""
     if "cqpi.page_user" not in request.environ:
-        uid = session.get("uid")
-        user = db.session.get(User, uid) if isinstance(uid, int) else None
-        request.environ["cqpi.page_user"] = user if user is not None and user.active else None
+        secret = session.get("sid")
+        request.environ["cqpi.page_user"] = (
+            sessions.user_of(secret, sessions.PAGE) if isinstance(secret, str) else None)
     return request.environ["cqpi.page_user"]
+
+
+def expired() -> bool:
+    """Whether the cookie carries a session that has ended (timed out or revoked)."""
+    return "sid" in session and current_user() is None
 
 
 def user() -> User:

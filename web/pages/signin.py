@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app, redirect, render_template, request, url_for
 
+from registry import sessions
 from registry.models import Role
 from web import signin
 
@@ -30,7 +31,8 @@ def home() -> Any:
 def login() -> Any:
     next_url = session.local_path(request.args.get("next"))
     if request.method == "GET":
-        return render_template("login.html", next=next_url, username="", error=None,
+        error = sessions.EXPIRED if session.expired() else None
+        return render_template("login.html", next=next_url, username="", error=error,
                                demo=current_app.config.get("CQPI_DEMO_USERS"))
     username = request.form.get("username", "").strip()
     try:
