@@ -8,12 +8,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .addresses import trusted_proxies
+
 PASSED_THROUGH = ("CQPI_BACKFILL_DEADLINE", "CQPI_MAX_UPLOAD_BYTES", "CQPI_JOB_MAX_ATTEMPTS",
                   "CQPI_JOB_BACKOFF_SECONDS", "CQPI_QUEUE_NAME", "CQPI_PUBLICITY",
                   "CQPI_NATIONAL_URL", "CQPI_NATIONAL_TOKEN", "CQPI_NATIONAL_TIMEOUT",
                   "CQPI_SAMPLING_DAY", "CQPI_PERMIT_TOKEN", "CQPI_METRICS_TOKEN",
                   "CQPI_WORKFLOW_CACHE", "CQPI_TICK_SECONDS", "CQPI_SESSION_HOURS",
-                  "CQPI_SESSION_IDLE_MINUTES", "CQPI_SECURE_COOKIES")
+                  "CQPI_SESSION_IDLE_MINUTES", "CQPI_SECURE_COOKIES", "CQPI_STEP_MAX_ELEMENTS",
+                  "CQPI_STEP_MAX_SECONDS", "CQPI_TRUSTED_PROXIES")
 """Settings taken from the environment as they are (the modules that use them parse them)."""
 
 
@@ -50,6 +53,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     if url.startswith("sqlite"):
         options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
     passed = {k: env[k] for k in PASSED_THROUGH if env.get(k)}
+    trusted_proxies(env.get("CQPI_TRUSTED_PROXIES"))  # a wrong entry stops the start, named
     return {
         **passed,
         "CQPI_DATA_DIR": str(data),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -95,3 +96,41 @@ def test_a_broken_check_is_no_failure(app: Flask, monkeypatch: pytest.MonkeyPatc
     users.create_user(NAME, PASSWORD, "city_reviewer", "市级审核")
     db.session.commit()
     assert signin.attempt(NAME, PASSWORD, "10.0.4.1").username == NAME
+
+
+def _forwarded(client: Any, username: str, password: str, forwarded: str) -> int:
+    return int(client.post("/api/v1/auth/token", json={"username": username,
+                                                       "password": password},
+                           headers={"X-Forwarded-For": forwarded}).status_code)
+
+
+@pytest.fixture
+def behind_proxy(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The app told to trust this machine as its proxy, for one test."""
+    monkeypatch.setitem(app.config, "CQPI_TRUSTED_PROXIES", "127.0.0.1")
+    app.extensions.pop("cqpi.trusted_proxies", None)
+    yield
+    app.extensions.pop("cqpi.trusted_proxies", None)
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_count(
+        app: Flask, checks: list[str], behind_proxy: None) -> None:
+    client = app.test_client()
+    for n in range(signin.MAX_ADDRESS_FAILURES):
+        assert _forwarded(client, f"nobody-{n}", "guess", "198.51.100.1") == 401
+    assert _forwarded(client, NAME, PASSWORD, "198.51.100.1") == 429
+    assert _forwarded(client, NAME, PASSWORD, "198.51.100.2") == 200
+
+
+def test_without_the_setting_a_forwarded_address_changes_nothing(
+        app: Flask, checks: list[str]) -> None:
+    client = app.test_client()
+    for n in range(signin.MAX_ADDRESS_FAILURES):
+        assert _forwarded(client, f"nobody-{n}", "guess", f"198.51.100.{n}") == 401
+    assert _forwarded(client, NAME, PASSWORD, "203.0.113.1") == 429
+
+
+def test_a_wrong_proxy_setting_stops_the_start_naming_it(tmp_path: Any) -> None:
+    from web.config import from_env
+    with pytest.raises(ValueError, match="“lb.internal”"):
+        from_env({"CQPI_DATA_DIR": str(tmp_path), "CQPI_TRUSTED_PROXIES": "lb.internal"})

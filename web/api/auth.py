@@ -16,6 +16,7 @@ from engine.db import db
 from registry import sessions
 from registry.models import User
 from web import signin
+from web.addresses import client_address
 
 
 def token_seconds() -> int:
@@ -30,10 +31,10 @@ def _serializer() -> URLSafeTimedSerializer:
 def issue(username: str, password: str) -> tuple[User, str]:
     """Check the password (rate-limited) and return the user with a new token."""
     try:
-        user = signin.attempt(username, password, request.remote_addr)
+        user = signin.attempt(username, password, client_address())
     except signin.SignInRefused as exc:
         abort(exc.status, message=str(exc))
-    secret = sessions.start(user, sessions.API, request.remote_addr)
+    secret = sessions.start(user, sessions.API, client_address())
     db.session.commit()
     return user, _serializer().dumps({"sid": secret})
 

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.clock import now
 from engine.db import Base, db
+from web.addresses import client_address
 
 from .auth import current_user
 
@@ -135,7 +136,7 @@ def _caller() -> str:
     credential = request.headers.get("Authorization", "")
     if credential:
         return "token:" + hashlib.sha256(credential.encode()).hexdigest()[:40]
-    return f"addr:{request.remote_addr}"
+    return f"addr:{client_address()}"
 
 
 def _fingerprint() -> str:

@@ -19,6 +19,7 @@ from registry import applications as apps
 from registry import permits, publicity
 from registry.models import PublicityNotice
 from web import workflow
+from web.addresses import client_address
 from web.pages.labels import NOTICE_STATUSES
 
 from .auth import integration, issue, token_seconds
@@ -31,7 +32,7 @@ PUBLIC_POSTS_PER_HOUR = 20
 
 def limit_public_posts() -> None:
     q = queues()
-    key = f"{q.name}:public-posts:{request.remote_addr}"
+    key = f"{q.name}:public-posts:{client_address()}"
     redis = q.connection
     count = redis.incr(key)
     if count == 1:

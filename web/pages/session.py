@@ -15,6 +15,7 @@ from flask import Flask, abort, redirect, request, session, url_for
 from engine.db import db
 from registry import sessions
 from registry.models import User
+from web.addresses import client_address
 
 CSRF_FIELD = "csrf_token"
 
@@ -33,7 +34,7 @@ def sign_in(user: User) -> None:
     earlier = session.get("sid")
     if isinstance(earlier, str):
         sessions.revoke(earlier)
-    secret = sessions.start(user, sessions.PAGE, request.remote_addr)
+    secret = sessions.start(user, sessions.PAGE, client_address())
     db.session.commit()
     session.clear()
     session["sid"] = secret

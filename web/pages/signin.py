@@ -9,6 +9,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from registry import sessions
 from registry.models import Role
 from web import signin
+from web.addresses import client_address
 
 from . import bp, session
 
@@ -36,7 +37,7 @@ def login() -> Any:
                                demo=current_app.config.get("CQPI_DEMO_USERS"))
     username = request.form.get("username", "").strip()
     try:
-        user = signin.attempt(username, request.form.get("password", ""), request.remote_addr)
+        user = signin.attempt(username, request.form.get("password", ""), client_address())
     except signin.SignInRefused as exc:
         return render_template("login.html", next=next_url, username=username, error=str(exc),
                                demo=current_app.config.get("CQPI_DEMO_USERS")), exc.status
