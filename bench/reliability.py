@@ -81,7 +81,7 @@ def run(tmp: Path, progress: Progress, quick: bool = False,
     procs = Processes(tmp)
     database = tmp / "data" / "cqpi.sqlite3"
     try:
-        base = _serve(procs, tmp)
+        base = serve(procs, tmp)
         tally = Tally()
         load = _load(base, sizes, tally, progress)
         settle = _settle(database, procs, sizes.settle_s)
@@ -109,12 +109,14 @@ def _environment(tmp: Path) -> dict[str, str]:
     return env
 
 
-def _serve(procs: Processes, tmp: Path) -> str:
-    """Start ``cqpi run`` (migrate, demo data, deploy, serve); its URL once healthy."""
+def serve(procs: Processes, tmp: Path, **settings: str) -> str:
+    """Start ``cqpi run`` (migrate, demo data, deploy, serve) with ``settings`` added to a
+    user's environment; its URL once healthy."""
     port = free_port()
     say(f"  reliability: cqpi run --port {port} (SQLite, in-process jobs, CQPI_PUBLICITY="
         f"{PUBLICITY})")
-    procs.start(SERVER, [str(BIN / "cqpi"), "run", "--port", str(port)], _environment(tmp))
+    procs.start(SERVER, [str(BIN / "cqpi"), "run", "--port", str(port)],
+                {**_environment(tmp), **settings})
     url = f"http://127.0.0.1:{port}"
     wait_healthy(url + "/healthz", procs, timeout=180)
     return url
