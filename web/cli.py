@@ -90,6 +90,26 @@ def deploy(files: tuple[Path, ...]) -> None:
 
 
 @main.command()
+@click.argument("key")
+@click.argument("version", type=click.IntRange(1))
+def activate(key: str, version: int) -> None:
+    """Make VERSION of process KEY the one new instances start (a rollback; audited as done
+    by cli). Running instances keep their version."""
+    from engine.errors import NotFound
+    from registry import deployments
+
+    with _app().app_context():
+        try:
+            done = deployments.activate(key, version, "cli")
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from None
+    if done.changed:
+        click.echo(f"{key}: 已将版本 {version} 设为当前版本（此前为版本 {done.before}）")
+    else:
+        click.echo(f"{key}: 版本 {version} 已是当前版本，未作更改")
+
+
+@main.command()
 def demo() -> None:
     """Load the demo organisations, users of every role and projects (idempotent)."""
     from registry import demo as demo_data

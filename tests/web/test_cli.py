@@ -77,6 +77,22 @@ def test_deploying_an_earlier_file_again_makes_it_current(env: dict[str, str],
     assert "已重新启用版本 1（此前的当前版本为 2）" in again.output
 
 
+def test_activate_rolls_back_to_an_earlier_version(env: dict[str, str],
+                                                  tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["migrate"], env=env).exit_code == 0
+    changed = tmp_path / "minimal.bpmn"
+    changed.write_text((BPMN / "minimal.bpmn").read_text().replace("最小流程", "最小流程二"))
+    for path in (BPMN / "minimal.bpmn", changed):
+        assert runner.invoke(main, ["deploy", str(path)], env=env).exit_code == 0
+    back = runner.invoke(main, ["activate", "minimal", "1"], env=env)
+    assert back.exit_code == 0 and "已将版本 1 设为当前版本（此前为版本 2）" in back.output
+    same = runner.invoke(main, ["activate", "minimal", "1"], env=env)
+    assert "版本 1 已是当前版本，未作更改" in same.output
+    missing = runner.invoke(main, ["activate", "minimal", "9"], env=env)
+    assert missing.exit_code == 1 and "9" in missing.output
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
