@@ -45,8 +45,14 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        name = self.element_name or "-"
-        return f"{self.file}:{self.line or 0}: {self.element_id or '-'} ({name}): {self.message}"
+        """``FILE:LINE: ID (NAME): message`` on one line (a name may hold line breaks)."""
+        name = _one_line(self.element_name) or "-"
+        return (f"{self.file}:{self.line or 0}: {self.element_id or '-'} ({name}): "
+                f"{_one_line(self.message)}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) if "\n" in text or "\r" in text else text
 
 
 @dataclass

@@ -222,3 +222,10 @@ def test_a_second_loop_that_avoids_the_wait_is_found() -> None:
                         '<bpmn:sequenceFlow id="Flow_Wait"')
     [line] = problems(text)
     assert "“跳过等待”" in line and "“等待回复”" not in line
+
+
+def test_a_name_with_line_breaks_keeps_the_problem_on_one_line() -> None:
+    """Issue 17: modelers wrap long names; ``cqpi validate``'s format is one line each."""
+    text = ENDLESS.replace('name="自动复核"', 'name="自动&#10;复核"')
+    [line] = problems(text)
+    assert "\n" not in line and "Task_Review (自动 复核)" in line and "“自动 复核”" in line
