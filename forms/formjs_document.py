@@ -38,7 +38,7 @@ def fields(document: Any) -> list[Field]:
 
 def read(document: Any) -> tuple[list[Field], list[str]]:
     """The input fields of ``document`` and its problems (Chinese), never raising."""
-    problems = _size_problems(document)
+    problems = size_problems(document)
     if problems:
         return [], problems
     if not isinstance(document, dict):
@@ -165,8 +165,8 @@ def _conflicts(found: list[Field]) -> list[str]:
     return problems
 
 
-def _size_problems(document: Any) -> list[str]:
-    """The document's bounds, walked without recursion before anything else reads it."""
+def size_problems(document: Any) -> list[str]:
+    """The bounds of :mod:`forms.formjs_limits` (Chinese), walked without recursion."""
     stack: list[tuple[Any, int]] = [(document, 1)]
     nodes = 0
     while stack:
