@@ -16,6 +16,7 @@ reach a value, and values come from the task data, which holds none.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections.abc import Callable
 from time import monotonic
@@ -25,7 +26,7 @@ import simpleeval
 
 from . import limits
 from .formats import formatted_size, percent_size
-from .functions import CALLABLE, GUARDED
+from .functions import CALLABLE, GUARDED, WITH_NAMES
 
 _SEQUENCES = (str, list, tuple)
 
@@ -105,7 +106,8 @@ class Evaluator(simpleeval.EvalWithCompoundTypes):
 
     def __init__(self, names: dict[str, Any]) -> None:  # simpleeval's would undo GUARDED
         self.operators = OPERATORS
-        self.functions = GUARDED
+        self.functions: dict[str, Callable[..., Any]] = {**GUARDED, **{
+            name: functools.partial(function, names) for name, function in WITH_NAMES.items()}}
         self.names = names
         self.allowed_attrs = None
         self.ATTR_INDEX_FALLBACK = simpleeval.ATTR_INDEX_FALLBACK

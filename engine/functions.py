@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import limits
@@ -20,11 +20,30 @@ def _days(n: float) -> dt.timedelta:
     return dt.timedelta(days=n)
 
 
+def data_get(names: Mapping[str, Any], name: Any, *keys: Any) -> Any:
+    """The task data's variable ``name``, then its dict keys or list indexes ``keys``; None
+    where a step is missing (FEEL's null for a missing variable or path), never an error.
+    Only dict and list lookups: no attribute is ever read."""
+    value = names.get(name) if isinstance(name, str) else None
+    for key in keys:
+        if isinstance(value, dict) and isinstance(key, str):
+            value = value.get(key)
+        elif isinstance(value, list) and type(key) is int and -len(value) <= key < len(value):
+            value = value[key]
+        else:
+            return None
+    return value
+
+
+WITH_NAMES: dict[str, Callable[..., Any]] = {"data_get": data_get}
+"""Functions the evaluator calls with the evaluation's names (the task data) first:
+``data_get("a", "b")`` is ``data_get(names, "a", "b")``."""
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": len, "str": str, "int": int, "float": float, "bool": bool,
     "abs": abs, "round": round, "min": min, "max": max, "sum": sum,
     "any": any, "all": all, "sorted": sorted, "list": list, "dict": dict,
-    "set": set, "tuple": tuple, "days": _days,
+    "set": set, "tuple": tuple, "days": _days, **WITH_NAMES,
 }
 
 
