@@ -33,6 +33,11 @@ class Catalog:
     lanes: dict[str, str] = field(default_factory=dict)
     """Lane name (a user task's candidate group) -> the role whose users work its tasks: a
     user task in any other lane would wait for someone who never sees it."""
+    lane_aliases: dict[str, str] = field(default_factory=dict)
+    """Other names of those lanes (a role's id, its Chinese name) -> the lane."""
+    form_kinds: dict[str, Callable[[Any], list[str]]] = field(default_factory=dict)
+    """Kinds of form a deployment may hold ("form-js", "json-schema") -> the check of one
+    document of that kind (its problems, in words for analysts)."""
 
     def add_operation(self, name: str, handler: Handler) -> None:
         if name in self.operations and self.operations[name] is not handler:
@@ -47,6 +52,18 @@ class Catalog:
 
     def add_lanes(self, lanes: dict[str, str]) -> None:
         self.lanes.update(lanes)
+
+    def add_lane_aliases(self, aliases: dict[str, str]) -> None:
+        self.lane_aliases.update(aliases)
+
+    def add_form_kind(self, kind: str, check: Callable[[Any], list[str]]) -> None:
+        self.form_kinds[kind] = check
+
+    def lane_of(self, name: str | None, declared: dict[str, str] | None = None) -> str | None:
+        """The lane that ``name`` stands for: itself, what the deployment declares it to be
+        (``declared``), or another name of a lane (a role's id); None when unknown."""
+        name = (declared or {}).get(name or "", name or "")
+        return name if name in self.lanes else self.lane_aliases.get(name)
 
     def role_of(self, group: str | None) -> str | None:
         """The role that works tasks of lane ``group``, None for an unknown lane."""

@@ -17,8 +17,9 @@ from .catalog import Catalog
 from .db import db
 from .errors import DefinitionInvalid, NotFound
 from .models import Definition
+from .parsed import Extras, ParsedProcess
 from .state import specs_from_dict
-from .validation import ParsedProcess, Result, validate
+from .validation import Result, validate
 
 Outcome = Literal["created", "unchanged", "reactivated", "kept"]
 """What a deploy did with a process: a new version (made current); nothing (the content is the
@@ -62,16 +63,17 @@ def check(files: Iterable[tuple[str, bytes]], catalog: Catalog) -> Result:
     return validate(files, catalog, library=_library())
 
 
-def _library() -> list[tuple[str, str, bytes]]:
+def _library() -> list[tuple[str, str, bytes, Extras]]:
     try:
         ids = current_ids()
         rows = db.session.execute(sa.select(
-            Definition.key, Definition.file_name, Definition.bpmn).join(
-            ids, ids.c.id == Definition.id)).all()
+            Definition.key, Definition.file_name, Definition.bpmn, Definition.lanes,
+            Definition.forms).join(ids, ids.c.id == Definition.id)).all()
     except SQLAlchemyError:  # no schema yet (e.g. `cqpi validate` before `cqpi migrate`)
         db.session.rollback()
         return []
-    return [(key, name, bytes(content)) for key, name, content in rows]
+    return [(key, name, bytes(content), Extras(lanes or {}, forms or {}))
+            for key, name, content, lanes, forms in rows]
 
 
 def _store(parsed: ParsedProcess, deployed_by: str | None, reactivate: bool) -> Deployed:
@@ -91,7 +93,8 @@ def _store(parsed: ParsedProcess, deployed_by: str | None, reactivate: bool) -> 
     db.session.add(Definition(
         key=parsed.key, version=last + 1, name=parsed.name, file_name=parsed.file_name,
         content_hash=parsed.content_hash, bpmn=parsed.bpmn, spec=parsed.specs,
-        deployed_by=deployed_by, activated_at=next_activation(parsed.key)))
+        forms=parsed.forms or None, lanes=parsed.lanes or None, deployed_by=deployed_by,
+        activated_at=next_activation(parsed.key)))
     db.session.flush()
     return Deployed(parsed.key, last + 1, parsed.file_name, "created", before)
 

@@ -77,6 +77,10 @@ class Definition(Base):
     # asks for the latest one; its parsed specs are cached per process)
     bpmn: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
     spec: Mapped[dict[str, Any]] = mapped_column(JSONType, deferred=True)
+    # what the version was deployed with beside its diagram: the forms its user tasks name
+    # (by the name they use) and the lanes its deployment declared (deployment.json)
+    forms: Mapped[dict[str, Any] | None] = mapped_column(JSONType, deferred=True)
+    lanes: Mapped[dict[str, str] | None] = mapped_column(JSONType, deferred=True)
     deployed_at: Mapped[datetime] = mapped_column(default=now)
     deployed_by: Mapped[str | None] = mapped_column(sa.String(200))
     # the version that new instances start is the one activated last: a deploy activates the

@@ -7,7 +7,6 @@ network access off, and any DOCTYPE is refused.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,11 +17,13 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
+from .bundle import Bundle, split
 from .catalog import Catalog
 from .cycles import endless
 from .expressions import check_expression, check_script
+from .parsed import Extras, Finish, ParsedProcess
+from .problems import Problem
 from .specs import Parser
-from .state import specs_to_dict
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Largest BPMN file accepted."""
@@ -34,35 +35,6 @@ NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int | None
-    element_id: str
-    element_name: str
-    message: str
-
-    def __str__(self) -> str:
-        """``FILE:LINE: ID (NAME): message`` on one line (a name may hold line breaks)."""
-        name = _one_line(self.element_name) or "-"
-        return (f"{self.file}:{self.line or 0}: {self.element_id or '-'} ({name}): "
-                f"{_one_line(self.message)}")
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split()) if "\n" in text or "\r" in text else text
-
-
-@dataclass
-class ParsedProcess:
-    key: str
-    name: str | None
-    file_name: str
-    content_hash: str
-    bpmn: bytes
-    specs: dict[str, Any]
 
 
 @dataclass
@@ -170,7 +142,7 @@ def _element_of(node: Any) -> Any:
     return node
 
 
-def _check_catalog(name: str, root: Any, catalog: Catalog) -> Iterable[Problem]:
+def _check_catalog(name: str, root: Any, catalog: Catalog, bundle: Bundle) -> Iterable[Problem]:
     for task in _xp(root, "//bpmn:serviceTask"):
         ops = _xp(task, "bpmn:extensionElements/spiffworkflow:serviceTaskOperator/@id")
         if not ops:
@@ -186,8 +158,9 @@ def _check_catalog(name: str, root: Any, catalog: Catalog) -> Iterable[Problem]:
         keys = _xp(task, f"{props}[@name='formKey']/@value")
         if not keys:
             yield _problem(name, task, "用户任务没有指定表单 (属性 formKey)")
-        elif keys[0] not in catalog.form_keys:
-            yield _problem(name, task, f"未知的表单“{keys[0]}”")
+        elif keys[0] not in catalog.form_keys and not bundle.holds(keys[0]):
+            yield _problem(name, task, f"未知的表单“{keys[0]}”：既不是系统表单，也不在本次部署的"
+                                       "表单文件（.form、.json）中")
 
 
 def _check_messages(name: str, root: Any, catalog: Catalog) -> Iterable[Problem]:
@@ -205,7 +178,7 @@ def _check_messages(name: str, root: Any, catalog: Catalog) -> Iterable[Problem]
                                                      f"送达它（系统送达的消息: {known}）")
 
 
-def _check_lanes(name: str, root: Any, catalog: Catalog) -> Iterable[Problem]:
+def _check_lanes(name: str, root: Any, catalog: Catalog, bundle: Bundle) -> Iterable[Problem]:
     """A user task must sit in a lane that names a candidate group someone works: in any
     other lane (or in none) it would wait for a person who never sees it."""
     if not catalog.lanes:
@@ -218,9 +191,10 @@ def _check_lanes(name: str, root: Any, catalog: Catalog) -> Iterable[Problem]:
         if lane is None:
             yield _problem(name, task, f"用户任务不在任何泳道中，无人能办理（泳道即办理角色: "
                                        f"{known}）")
-        elif catalog.role_of(lane.get("name")) is None:
+        elif catalog.lane_of(lane.get("name"), bundle.lanes) is None:
             yield _problem(name, task, f"泳道“{lane.get('name') or lane.get('id')}”没有对应的"
-                                       f"办理角色，其中的用户任务无人能办理（可用的泳道: {known}）")
+                                       f"办理角色，其中的用户任务无人能办理（可用的泳道: {known}，"
+                                       "或角色名；其他名称请在 deployment.json 中声明）")
 
 
 def _is_thrown(definition: Any) -> bool:
@@ -236,11 +210,14 @@ def _is_duration(text: str) -> bool:
     return text.upper().startswith("P")
 
 
-def check_semantics(name: str, root: Any, catalog: Catalog) -> list[Problem]:
-    """What the XSD allows but this engine cannot run safely."""
+def check_semantics(name: str, root: Any, catalog: Catalog,
+                    bundle: Bundle | None = None) -> list[Problem]:
+    """What the XSD allows but this engine cannot run safely (``bundle``: the forms and
+    declarations deployed with the diagram)."""
+    bundle = bundle or Bundle()
     problems = [*_check_ids(name, root), *_check_gateways(name, root),
-                *_check_expressions(name, root), *_check_catalog(name, root, catalog),
-                *_check_messages(name, root, catalog), *_check_lanes(name, root, catalog)]
+                *_check_expressions(name, root), *_check_catalog(name, root, catalog, bundle),
+                *_check_messages(name, root, catalog), *_check_lanes(name, root, catalog, bundle)]
     if not _xp(root, "//bpmn:process[@isExecutable='true']"):
         problems.append(Problem(name, None, "", "", "文件中没有可执行的流程 (isExecutable)"))
     return problems
@@ -255,31 +232,40 @@ def _spiff_problem(name: str, root: Any, exc: ValidationException) -> Problem:
     return Problem(exc.file_name or name, line, exc.id, exc.name, f"引擎无法执行: {exc}")
 
 
-def validate(files: Iterable[tuple[str, bytes]], catalog: Catalog,
-             library: Iterable[tuple[str, str, bytes]] = ()) -> Result:
-    """Validate a set of files together (call activities may cross files) and parse them.
+Library = Iterable[tuple[str, str, bytes, Extras]]
+"""Processes deployed before: (key, file name, content, what they were deployed with)."""
 
-    ``library`` holds (process key, file name, content) of processes deployed before: a call
-    activity may call them, and they are not validated or deployed again. One that an upload
-    redefines is left out.
+
+def validate(files: Iterable[tuple[str, bytes]], catalog: Catalog,
+             library: Library = ()) -> Result:
+    """Validate a deployment's files together (call activities may cross files; its forms and
+    ``deployment.json`` go with its diagrams) and parse them.
+
+    ``library`` holds processes deployed before: a call activity may call them, and they are
+    not validated or deployed again. One that an upload redefines is left out.
     """
     result = Result()
+    bundle = split(list(files), catalog)
+    result.problems.extend(bundle.problems)
     trees: dict[str, tuple[Any, bytes]] = {}
-    for name, content in files:
+    for name, content in bundle.diagrams:
         root, problems = parse_xml(name, content)
         if root is not None:
-            problems = check_schema(name, root) or check_semantics(name, root, catalog)
+            problems = check_schema(name, root) or check_semantics(name, root, catalog, bundle)
         result.problems.extend(problems)
         if root is not None and not problems:
             trees[name] = (root, content)
     if trees and not result.problems:
         uploaded = {key for root, _ in trees.values() for key in _xp(root, "//bpmn:process/@id")}
+        library = [entry for entry in library if entry[0] not in uploaded]
         deployed = {f"{LIBRARY}{name}": (parse_xml(name, content)[0], content)
-                    for key, name, content in library if key not in uploaded}
+                    for _, name, content, _ in library}
         deployed = {k: v for k, v in deployed.items() if v[0] is not None}
         result.problems.extend(_check_cycles(trees, deployed))
+        extras = {name: Extras(bundle.lanes, {}) for name in trees}
+        extras.update({f"{LIBRARY}{name}": more for _, name, _, more in library})
         if not result.problems:
-            _parse_specs(trees, deployed, result)
+            _parse_specs(trees, deployed, result, Finish(catalog, bundle, extras))
     return result
 
 
@@ -300,7 +286,7 @@ LIBRARY = "deployed:"
 
 
 def _parse_specs(trees: dict[str, tuple[Any, bytes]], library: dict[str, tuple[Any, bytes]],
-                 result: Result) -> None:
+                 result: Result, finish: Finish) -> None:
     parser = Parser()
     current = ""
     try:
@@ -315,7 +301,7 @@ def _parse_specs(trees: dict[str, tuple[Any, bytes]], library: dict[str, tuple[A
                 continue
             spec = parser.get_spec(key)
             subs = parser.get_subprocess_specs(key)
-            result.processes.append(_parsed(key, spec, subs, parser, {**library, **trees}))
+            result.processes.append(finish.parsed(key, spec, subs, parser, {**library, **trees}))
     except ValidationException as exc:
         missing = MISSING_PROCESS.search(str(exc))
         if missing:
@@ -337,14 +323,3 @@ def _missing_calls(trees: dict[str, tuple[Any, bytes]], key: str) -> list[Proble
                 for node in _xp(root, f"//bpmn:callActivity[@calledElement='{key}']")
                 if "'" not in key]
     return problems or [Problem(next(iter(trees)), None, "", "", message)]
-
-
-def _parsed(key: str, spec: Any, subs: dict[str, Any], parser: Parser,
-            trees: dict[str, tuple[Any, bytes]]) -> ParsedProcess:
-    file_name = parser.get_process_parser(key).filename
-    content = trees[file_name][1]
-    digest = hashlib.sha256(content)
-    for dep in sorted({parser.get_process_parser(k).filename for k in subs} - {file_name}):
-        digest.update(trees[dep][1])
-    return ParsedProcess(key, spec.bpmn_name if hasattr(spec, "bpmn_name") else spec.description,
-                         file_name, digest.hexdigest(), content, specs_to_dict(spec, subs))

@@ -30,5 +30,6 @@ __all__ = ["LABELS", "LANE_ROLES", "MESSAGES", "MOVES", "StatusConflict", "appli
 def register(catalog: Catalog) -> None:
     """Tell the engine's catalog the lanes, the messages and the incident listener."""
     catalog.add_lanes({group: str(role) for group, role in LANE_ROLES.items()})
+    catalog.add_lane_aliases({str(role): group for group, role in LANE_ROLES.items()})
     catalog.add_messages(MESSAGES)
     catalog.incident_listeners.append(events.incident_opened)

@@ -8,6 +8,7 @@ import secrets
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
@@ -24,8 +25,11 @@ def _app() -> Flask:
     return create_app()
 
 
-def _read(paths: list[Path]) -> list[tuple[str, bytes]]:
-    return [(str(p), p.read_bytes()) for p in paths]
+def _read(paths: list[Path]) -> tuple[list[tuple[str, bytes]], list[Any]]:
+    """The deployment files of ``paths`` (files, folders, zips) and what could not be read."""
+    from engine.package import read_paths
+
+    return read_paths(paths)
 
 
 @click.group()
@@ -46,20 +50,20 @@ def migrate() -> None:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
-    """Check BPMN files; print FILE:LINE: ELEMENT_ID (NAME): message per problem."""
+    """Check a deployment (BPMN files, folders or zips with their forms); print
+    FILE:LINE: ELEMENT_ID (NAME): message per problem."""
     from engine import catalog
     from engine.definitions import check
-    from engine.validation import Problem
 
-    missing = [Problem(str(p), None, "", "", "文件不存在") for p in files if not p.is_file()]
+    found, problems = _read(list(files))
     with _app().app_context():
-        result = check(_read([p for p in files if p.is_file()]), catalog())
-    problems = missing + result.problems
+        result = check(found, catalog())
+    problems = problems + result.problems
     for problem in problems:
         click.echo(str(problem))
     if problems:
         sys.exit(1)
-    click.echo(f"{len(files)} 个文件通过校验")
+    click.echo(f"{len(found)} 个文件通过校验")
 
 
 def _deploy(app: Flask, files: list[Path], reactivate: bool = True) -> None:
@@ -68,7 +72,10 @@ def _deploy(app: Flask, files: list[Path], reactivate: bool = True) -> None:
 
     with app.app_context():
         try:
-            outcomes = deployments.deploy(_read(files), "cli", reactivate=reactivate)
+            found, unreadable = _read(files)
+            if unreadable:
+                raise engine.DefinitionInvalid(unreadable)
+            outcomes = deployments.deploy(found, "cli", reactivate=reactivate)
         except engine.DefinitionInvalid as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)

@@ -96,5 +96,5 @@ def test_call_activities_validate_against_the_current_version(app: Flask) -> Non
     deploy(V1)
     deploy(V2)
     activate("versioned", 1)
-    [(key, _name, content)] = _library()
+    [(key, _name, content, _extras)] = _library()
     assert key == "versioned" and content == read_bpmn(V1)[0][1]

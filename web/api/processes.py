@@ -15,6 +15,7 @@ from engine.activation import current_versions
 from engine.db import db
 from engine.definitions import check
 from engine.models import Definition
+from engine.package import expand
 from forms.processes_api import ActivatedOut, DeployOut, ProcessOut
 from registry import deployments
 from registry.applications import FormInvalid
@@ -31,11 +32,17 @@ UPLOAD = {"content": {"multipart/form-data": {"schema": {
     "properties": {"file": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}
 
 
-def _files() -> list[tuple[str, bytes]]:
-    files = [(f.filename or "upload.bpmn", f.read()) for f in request.files.getlist("file")]
-    if not files:
-        raise FormInvalid({"file": ["「文件」必填: 请上传 BPMN 文件"]})
-    return files
+def _files() -> tuple[list[tuple[str, bytes]], list[Any]]:
+    """The uploaded deployment files (a zip expanded) and what could not be read."""
+    uploads = [(f.filename or "upload.bpmn", f.read()) for f in request.files.getlist("file")]
+    if not uploads:
+        raise FormInvalid({"file": ["「文件」必填: 请上传 BPMN 文件、表单文件或 zip 包"]})
+    files, problems = [], []
+    for name, content in uploads:
+        more, trouble = expand(name, content)
+        files.extend(more)
+        problems.extend(trouble)
+    return files, problems
 
 
 def _problems(problems: list[Any]) -> list[dict[str, Any]]:
@@ -71,8 +78,9 @@ def list_processes() -> Any:
 @blp.response(200)
 def validate_upload() -> Any:
     """The same problems as ``cqpi validate``, one per line, without deploying."""
-    result = check(_files(), engine.catalog())
-    return {"ok": result.ok, "problems": _problems(result.problems)}
+    files, unreadable = _files()
+    problems = unreadable + check(files, engine.catalog()).problems
+    return {"ok": not problems, "problems": _problems(problems)}
 
 
 @blp.post("")
@@ -85,8 +93,11 @@ def deploy() -> Any:
     """Deploy what validates; each changed process becomes a new version, and the current
     one; content equal to an earlier version makes that version current again (422 lists the
     problems and deploys nothing). Audited."""
+    files, unreadable = _files()
     try:
-        outcomes = deployments.deploy(_files(), signed_in_user().username)
+        if unreadable:
+            raise engine.DefinitionInvalid(unreadable)
+        outcomes = deployments.deploy(files, signed_in_user().username)
     except engine.DefinitionInvalid as exc:
         raise FormInvalid({"problems": [str(p) for p in exc.problems]}) from None
     body = {"deployed": [{"key": o.key, "version": o.version, "outcome": o.outcome,
