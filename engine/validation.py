@@ -21,6 +21,7 @@ from .bundle import Bundle, split
 from .catalog import Catalog
 from .cycles import endless
 from .expressions import check_expression, check_script
+from .foreign import adapt
 from .parsed import Extras, Finish, ParsedProcess
 from .problems import Problem
 from .specs import Parser
@@ -251,15 +252,15 @@ def validate(files: Iterable[tuple[str, bytes]], catalog: Catalog,
     for name, content in bundle.diagrams:
         root, problems = parse_xml(name, content)
         if root is not None:
-            problems = check_schema(name, root) or check_semantics(name, root, catalog, bundle)
+            problems = _checked(name, root, catalog, bundle)
         result.problems.extend(problems)
         if root is not None and not problems:
             trees[name] = (root, content)
     if trees and not result.problems:
         uploaded = {key for root, _ in trees.values() for key in _xp(root, "//bpmn:process/@id")}
         library = [entry for entry in library if entry[0] not in uploaded]
-        deployed = {f"{LIBRARY}{name}": (parse_xml(name, content)[0], content)
-                    for _, name, content, _ in library}
+        deployed = {f"{LIBRARY}{name}": (_adapted(name, content, catalog, more), content)
+                    for _, name, content, more in library}
         deployed = {k: v for k, v in deployed.items() if v[0] is not None}
         result.problems.extend(_check_cycles(trees, deployed))
         extras = {name: Extras(bundle.lanes, {}) for name in trees}
@@ -267,6 +268,24 @@ def validate(files: Iterable[tuple[str, bytes]], catalog: Catalog,
         if not result.problems:
             _parse_specs(trees, deployed, result, Finish(catalog, bundle, extras))
     return result
+
+
+def _checked(name: str, root: Any, catalog: Catalog, bundle: Bundle) -> list[Problem]:
+    """The diagram's problems once adapted from a foreign dialect (engine.foreign): what
+    cannot be adapted, then the checks' problems on the other elements."""
+    foreign = adapt(name, root, lambda group: catalog.lane_of(group, bundle.lanes))
+    named = {p.element_id for p in foreign if p.element_id}
+    checked = check_schema(name, root) or check_semantics(name, root, catalog, bundle)
+    return [*foreign, *(p for p in checked if p.element_id not in named)]
+
+
+def _adapted(name: str, content: bytes, catalog: Catalog, extras: Extras) -> Any:
+    """A deployed diagram's tree, adapted again as when it was deployed (it is stored as
+    uploaded)."""
+    root = parse_xml(name, content)[0]
+    if root is not None:
+        adapt(name, root, lambda group: catalog.lane_of(group, extras.lanes))
+    return root
 
 
 def _check_cycles(trees: dict[str, tuple[Any, bytes]],
