@@ -17,21 +17,23 @@ from lxml import etree
 from ..errors import ExpressionError
 from ..problems import Problem
 from .tree import BPMN, CAMUNDA, ZEEBE, attr, extension, problem, xp
-from .values import is_foreign, timer, translated
+from .values import ISO_LITERAL, is_foreign, timer, translated
 
 TEXTS = ("//bpmn:conditionExpression | //bpmn:completionCondition | //bpmn:loopCardinality"
          " | //bpmn:condition")
 TIMERS = "//bpmn:timeDuration | //bpmn:timeDate | //bpmn:timeCycle"
-LANGUAGES = {"", "python", "juel", "feel", "http://www.w3.org/1999/xpath"}
-"""Expression languages read (XPath is BPMN's default; what is written in it is checked)."""
+LANGUAGES = {"", "python", "juel", "http://www.w3.org/1999/xpath"}
+"""Expression languages read as written (XPath is BPMN's default: what is written is checked);
+FEEL (``feel`` or an OMG FEEL address) is read as FEEL with or without its leading ``=``."""
 SCRIPTS = {"", "python", "text/x-python", "py"}
 
 
 def adapt(file: str, root: Any) -> Iterator[Problem]:
+    default = root.get("expressionLanguage") or ""
     for node in xp(root, TEXTS):
-        yield from _rewrite(file, node, _condition)
+        yield from _rewrite(file, node, _condition, default)
     for node in xp(root, TIMERS):
-        yield from _rewrite(file, node, timer)
+        yield from _rewrite(file, node, timer, default)
     for task in xp(root, "//bpmn:scriptTask"):
         yield from _script(file, task)
 
@@ -40,13 +42,18 @@ def _condition(text: str) -> str | None:
     return translated(text) if is_foreign(text) else None
 
 
-def _rewrite(file: str, node: Any, rewrite: Any) -> Iterator[Problem]:
-    language = (node.get("language") or "").strip().lower()
-    if language not in LANGUAGES or attr(node, CAMUNDA, "resource"):
-        yield problem(file, node, f"表达式语言 “{node.get('language') or '外部资源'}” 不受支持："
+def _rewrite(file: str, node: Any, rewrite: Any, default: str) -> Iterator[Problem]:
+    written = node.get("language") or default
+    language = written.strip().lower()
+    feel = language == "feel" or "/feel" in language
+    if not feel and language not in LANGUAGES or attr(node, CAMUNDA, "resource"):
+        yield problem(file, node, f"表达式语言 “{written or '外部资源'}” 不受支持："
                                   "请写成 JUEL ${…}、FEEL =… 或本系统的 Python 表达式")
         return
     text = node.text or ""
+    if feel and text.strip() and not text.lstrip().startswith("=") \
+            and not ISO_LITERAL.fullmatch(text.strip()):
+        text = f"={text.strip()}"
     try:
         engine = rewrite(text) if text.strip() else None
     except ExpressionError as exc:

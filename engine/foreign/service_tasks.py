@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ExpressionError
 from ..problems import Problem
-from .tree import CAMUNDA, ZEEBE, attr, extension, local, problem, set_operator, xp
+from .tree import BPMN, CAMUNDA, ZEEBE, attr, extension, local, problem, set_operator, xp
 from .values import is_foreign, parameter
 
 JAVA = ("Java 委托不受支持：请改用外部任务 camunda:type=\"external\" 并填写 topic，运维在系统中"
@@ -38,10 +38,9 @@ def adapt(file: str, root: Any) -> Iterator[Problem]:
 
 
 def _operation(file: str, task: Any) -> Iterator[Problem]:
-    if local(task) != "serviceTask":
-        yield problem(file, task, "外部任务请画成服务任务（serviceTask），本系统只由服务任务调用"
-                                  "服务操作")
-        return
+    if local(task) != "serviceTask":  # a send or rule task run by a worker is a service task
+        task.tag = f"{{{BPMN}}}serviceTask"
+        task.attrib.pop("messageRef", None)
     operation = attr(task, CAMUNDA, "topic")
     result = attr(task, CAMUNDA, "resultVariable")
     for definition in extension(task, ZEEBE, "taskDefinition"):

@@ -156,6 +156,29 @@ def test_external_tasks_and_job_workers_call_operations_with_their_inputs() -> N
         ("n", "(count + 1)"), ("y", "data_get('x')")]
 
 
+def test_a_send_task_run_by_a_worker_is_a_service_task() -> None:
+    root, problems = _adapted(
+        '<bpmn:sendTask id="A" messageRef="M"><bpmn:extensionElements><zeebe:taskDefinition '
+        'type="test.echo"/></bpmn:extensionElements></bpmn:sendTask>')
+    [task] = _xp(root, "//bpmn:serviceTask")
+    assert problems == [] and task.get("messageRef") is None
+    assert _xp(task, "bpmn:extensionElements/spiffworkflow:serviceTaskOperator/@id") == [
+        "test.echo"]
+
+
+@pytest.mark.parametrize(("language", "text", "engine_text"), [
+    ("https://www.omg.org/spec/DMN/20191111/FEEL/", 'status = "ok"',
+     "(data_get('status') == 'ok')"),
+    ("feel", "=approved", "data_get('approved')"),
+])
+def test_a_condition_in_feel_is_read_with_or_without_its_equals_sign(
+        language: str, text: str, engine_text: str) -> None:
+    root, problems = _adapted(
+        '<bpmn:sequenceFlow id="F" sourceRef="a" targetRef="b"><bpmn:conditionExpression '
+        f'language="{language}">{text}</bpmn:conditionExpression></bpmn:sequenceFlow>')
+    assert problems == [] and _xp(root, "//bpmn:conditionExpression")[0].text == engine_text
+
+
 def test_a_feel_script_becomes_an_assignment() -> None:
     root, problems = _adapted(
         '<bpmn:scriptTask id="S"><bpmn:extensionElements><zeebe:script expression="=a + 1" '
@@ -200,13 +223,16 @@ def test_a_called_process_id_becomes_called_element() -> None:
      "</camunda:inputOutput></bpmn:extensionElements></bpmn:serviceTask>", "输出映射"),
     ('<bpmn:serviceTask id="X"><bpmn:extensionElements><zeebe:taskDefinition type="=kind"/>'
      "</bpmn:extensionElements></bpmn:serviceTask>", "须是固定的名称"),
-    ('<bpmn:sendTask id="X" camunda:type="external" camunda:topic="t"/>', "请画成服务任务"),
     ('<bpmn:businessRuleTask id="X" camunda:decisionRef="d"/>', "DMN"),
     ('<bpmn:scriptTask id="X" scriptFormat="groovy"><bpmn:script>x = 1</bpmn:script>'
      "</bpmn:scriptTask>", "脚本语言 “groovy” 不受支持"),
     ('<bpmn:sequenceFlow id="X" sourceRef="a" targetRef="b"><bpmn:conditionExpression '
      'language="javascript">a == 1</bpmn:conditionExpression></bpmn:sequenceFlow>',
      "表达式语言 “javascript” 不受支持"),
+    ('<bpmn:sequenceFlow id="X" sourceRef="a" targetRef="b"><bpmn:conditionExpression '
+     'language="feel">Vacation Approval = "Approved"</bpmn:conditionExpression>'
+     "</bpmn:sequenceFlow>",
+     "不可用"),
     ('<bpmn:sequenceFlow id="X" sourceRef="a" targetRef="b"><bpmn:conditionExpression>'
      "${execution.getVariable('a')}</bpmn:conditionExpression></bpmn:sequenceFlow>", "不可用"),
     ('<bpmn:userTask id="X"><bpmn:multiInstanceLoopCharacteristics camunda:collection="${items}"'
