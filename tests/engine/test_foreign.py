@@ -4,6 +4,7 @@ that never raises, and two Modeler diagrams deployed and run to their end."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -18,7 +19,9 @@ from engine.models import Instance, UserTask
 from engine.parsed import Extras
 from engine.state import data_of
 from engine.validation import parse_xml, validate
+from registry import users
 from tests.conftest import BPMN, CALLS, test_catalog, work
+from tests.web.test_api import login
 
 FORM = ("enterprise_self_check.form", (BPMN / "enterprise_self_check.form").read_bytes())
 ROLES = {"enterprise": "参建单位", "district_reviewer": "区县住建主管部门"}
@@ -311,10 +314,18 @@ def test_a_deployed_foreign_diagram_is_adapted_again_when_called() -> None:
 
 @pytest.mark.parametrize("name", ["camunda7_self_check.bpmn", "camunda8_self_check.bpmn"])
 @pytest.mark.parametrize("submitted", [True, False])
-def test_a_modeler_diagram_deploys_and_runs_to_its_end(app: Flask, name: str,
+def test_a_modeler_diagram_deploys_over_the_api_and_runs_to_its_end(app: Flask, name: str,
                                                        submitted: bool) -> None:
-    [deployed] = engine.deploy([(name, (BPMN / name).read_bytes()), FORM], engine.catalog())
-    instance = engine.start(deployed.key, business_key="ZC-2026-1")
+    users.create_user("analyst", "password-123", "analyst", "流程管理员")
+    db.session.commit()
+    client = app.test_client()
+    answer = client.post("/api/v1/processes", headers=login(client, "analyst"),
+                         content_type="multipart/form-data", data={"file": [
+                             (io.BytesIO((BPMN / name).read_bytes()), name),
+                             (io.BytesIO(FORM[1]), FORM[0])]})
+    assert answer.status_code == 201, answer.get_json()
+    [deployed] = answer.get_json()["deployed"]
+    instance = engine.start(deployed["key"], business_key="ZC-2026-1")
     [fill] = db.session.scalars(sa.select(UserTask).filter_by(instance_id=instance.id))
     assert (fill.candidate_group, fill.element_id) == ("参建单位", "Activity_Fill")
     assert fill.form_key is not None and fill.form_key.startswith("enterprise_self_check")
