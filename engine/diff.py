@@ -1,6 +1,8 @@
 """Compare two versions of a process element by element: what was added, removed, changed.
 
-Both diagrams are parsed with the validator's safe parser (no DTDs, entities or network).
+Both diagrams are parsed with the validator's safe parser (no DTDs, entities or network)
+and adapted as the engine reads them (a Camunda form key or candidate group is compared as
+the form key property and lane it becomes).
 Elements are matched by id: the flow elements of the process (nested ones too) and its
 lanes. Diagram layout (BPMN DI) is outside the process element and so never compared.
 """
@@ -13,6 +15,7 @@ from typing import Any
 from lxml import etree
 
 from .errors import InvalidState
+from .foreign import adapt
 from .models import Definition
 from .validation import NS, parse_xml
 
@@ -93,9 +96,11 @@ def _elements(definition: Definition) -> dict[str, tuple[Any, dict[str, str]]]:
 
 
 def _process(definition: Definition) -> Any:
-    root, problems = parse_xml(definition.file_name or definition.key, bytes(definition.bpmn))
+    name = definition.file_name or definition.key
+    root, problems = parse_xml(name, bytes(definition.bpmn))
     if root is None:
         raise InvalidState(f"流程定义“{definition.key}”无法解析: {problems[0].message}")
+    adapt(name, root, lambda group: group)  # compared as the engine reads it (forms, lanes)
     found = root.xpath("//bpmn:process[@id=$key]", namespaces=NS, key=definition.key)
     if not found:
         raise InvalidState(f"流程定义中没有流程“{definition.key}”")

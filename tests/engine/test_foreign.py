@@ -5,7 +5,8 @@ that never raises, and two Modeler diagrams deployed and run to their end."""
 from __future__ import annotations
 
 import io
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
@@ -13,9 +14,10 @@ from flask import Flask
 
 import engine
 from engine.db import db
+from engine.diff import diff
 from engine.foreign import adapt
 from engine.foreign.tree import xp
-from engine.models import Instance, UserTask
+from engine.models import Definition, Instance, UserTask
 from engine.parsed import Extras
 from engine.state import data_of
 from engine.validation import parse_xml, validate
@@ -344,3 +346,14 @@ def test_a_modeler_diagram_deploys_over_the_api_and_runs_to_its_end(app: Flask, 
     assert done is not None and done.status == "completed"
     if submitted:
         assert data_of(done.state)["echo"] == {"title": "滨江花园二期", "kind": "年度自查"}
+
+
+def test_versions_are_compared_as_the_engine_reads_them() -> None:
+    content = (BPMN / "camunda7_self_check.bpmn").read_bytes()
+    changed = content.replace(b'camunda:candidateGroups="district_reviewer"',
+                              b'camunda:candidateGroups="enterprise"')
+    old, new = (cast(Definition, SimpleNamespace(key="camunda7_self_check", bpmn=c,
+                                                 file_name="camunda7_self_check.bpmn"))
+                for c in (content, changed))
+    review = next(c for c in diff(old, new) if c.element_id == "Activity_Review")
+    assert any("district_reviewer" in d and "enterprise" in d for d in review.details), review
