@@ -1,5 +1,7 @@
 """Front-end packages from the npm registry (``package.json``, installed by ``make install``
-into ``node_modules``), served read-only: only the bundles the pages use."""
+into ``node_modules``), served read-only: only the bundles the pages use, bpmn-js's and
+form-js's UMD builds (``form-viewer.umd.js``, ``form-editor.umd.js``, usable without a
+bundler) with their style sheets under ``assets/``."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from flask import abort, send_from_directory
 from . import bp
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
-SERVED = {"bpmn-js": "bpmn-js/dist"}
+SERVED = {"bpmn-js": "bpmn-js/dist", "form-js": "@bpmn-io/form-js/dist"}
 """Package -> the folder of it that may be served."""
 
 
