@@ -47,7 +47,19 @@ def moment(value: datetime | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from . import board, errors, inbox, models, ops, portal, sampling, signin, vendor, wizard  # noqa: F401  (their routes)
+    from . import (  # noqa: F401  (their routes)
+        board,
+        errors,
+        inbox,
+        model_forms,
+        models,
+        ops,
+        portal,
+        sampling,
+        signin,
+        vendor,
+        wizard,
+    )
 
     session.init_app(app)
     app.register_blueprint(bp)

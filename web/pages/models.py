@@ -1,7 +1,8 @@
 """The analysts' console: procedures and their versions, a version's diagram and XML, a diff
-between versions by element, upload or edit in the browser (bpmn-js modeler), validation with
-each problem shown on its element, deploy, making an earlier version current again (rollback),
-and moving running instances to another version."""
+between versions by element, upload (diagrams with their forms, or a zip of them) or edit in
+the browser (bpmn-js modeler; forms are designed in model_forms), validation with each problem
+shown on its element, deploy, making an earlier version current again (rollback), and moving
+running instances to another version."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from engine.activation import current_versions
 from engine.db import db
 from engine.definitions import check
 from engine.models import Definition, Instance, InstanceStatus
+from engine.package import MAX_FILES, expand
+from engine.problems import Problem
 from registry import audit, deployments
 from registry.models import Role
 
@@ -23,7 +26,6 @@ from . import bp, session
 from .pages_util import int_arg
 
 ANALYSTS = (Role.ANALYST, Role.ADMIN)
-MAX_FILES = 20
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
 
 
@@ -88,11 +90,29 @@ def _posted_files() -> list[tuple[str, bytes]]:
     return files[:MAX_FILES]
 
 
-def _problems(files: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
-    result = check(files, engine.catalog())
+def _uploaded() -> tuple[list[tuple[str, bytes]], list[Problem]]:
+    """The upload page's files, each zip as its members, and what could not be read."""
+    files: list[tuple[str, bytes]] = []
+    unreadable: list[Problem] = []
+    for name, content in _posted_files():
+        more, trouble = expand(name, content)
+        files += more
+        unreadable += trouble
+    return files, unreadable
+
+
+def _problems(files: list[tuple[str, bytes]],
+              unreadable: list[Problem] | None = None) -> list[dict[str, Any]]:
+    found = (unreadable or []) + (check(files, engine.catalog()).problems if files else [])
     return [{"file": p.file, "line": p.line, "element_id": p.element_id,
              "element_name": p.element_name, "message": p.message, "text": str(p)}
-            for p in result.problems]
+            for p in found]
+
+
+def _shown(files: list[tuple[str, bytes]]) -> list[tuple[str, str]]:
+    """The files as text for the page (a diagram first: it is the one drawn)."""
+    texts = [(name, content.decode("utf-8", "replace")) for name, content in files]
+    return sorted(texts, key=lambda f: not f[0].lower().endswith((".bpmn", ".xml")))
 
 
 @bp.route("/models/upload", methods=["GET", "POST"])
@@ -100,13 +120,12 @@ def _problems(files: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
 def model_upload() -> Any:
     if request.method == "GET":
         return render_template("model_upload.html", files=[], problems=None)
-    files = _posted_files()
-    if not files:
-        flash("请选择要上传的 BPMN 文件", "error")
+    files, unreadable = _uploaded()
+    if not files and not unreadable:
+        flash("请选择要上传的文件", "error")
         return redirect(url_for("pages.model_upload"))
-    return render_template("model_upload.html", problems=_problems(files),
-                           files=[(name, content.decode("utf-8", "replace"))
-                                  for name, content in files])
+    return render_template("model_upload.html", problems=_problems(files, unreadable),
+                           files=_shown(files))
 
 
 @bp.post("/models/validate.json")
@@ -130,7 +149,7 @@ def model_deploy() -> Any:
         flash(f"校验未通过，未部署：共 {len(exc.problems)} 个问题", "error")
         return render_template("model_upload.html", problems=[
             {"element_id": p.element_id, "text": str(p)} for p in exc.problems],
-            files=[(n, c.decode("utf-8", "replace")) for n, c in files]), 422
+            files=_shown(files)), 422
     made = [f"{o.key} v{o.version}" for o in outcomes if o.created]
     if made:
         flash("已部署：" + "，".join(made) + "。运行中的实例继续使用原版本。", "ok")
