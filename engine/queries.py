@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .activation import current_ids
 from .db import db
 from .definitions import specs_of
 from .models import (
@@ -158,6 +159,14 @@ def versions() -> Sequence[tuple[Definition, int]]:
              .outerjoin(running, running.c.definition_id == Definition.id)
              .order_by(Definition.key, Definition.version.desc()))
     return [(d, n) for d, n in db.session.execute(query).all()]
+
+
+def current_definitions() -> Sequence[Definition]:
+    """The current version of every deployed process (with its forms), by key."""
+    ids = current_ids()
+    return db.session.scalars(sa.select(Definition).join(ids, ids.c.id == Definition.id)
+                              .options(sa.orm.undefer(Definition.forms))
+                              .order_by(Definition.key)).all()
 
 
 def inbox_count(group: str, scope: str) -> int:

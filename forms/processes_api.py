@@ -1,5 +1,6 @@
-"""Schemas of the process analysts' API answers: the versions of each process (which one is
-current), what a deploy did, and making a version current (the OpenAPI document shows them)."""
+"""Schemas of the process API's answers: the versions of each process (which one is current),
+what a deploy did, making a version current (analysts); the procedures a user may start,
+a started instance, and a task's or start event's form (the OpenAPI document shows them)."""
 
 from __future__ import annotations
 
@@ -47,4 +48,32 @@ class ActivatedOut(Schema):
     current = fields.Boolean(metadata={"description": "总为 true：该版本现为当前版本"})
     changed = fields.Boolean(metadata={"description": "false：该版本此前已是当前版本"})
     before = fields.Integer(metadata={"description": "此前的当前版本"})
+    message = fields.String()
+
+
+class FormOut(Schema):
+    key = fields.String(allow_none=True,
+                        metadata={"description": "表单的 formKey（无表单时为 null）"})
+    kind = fields.String(validate=validate.OneOf(("marshmallow", "form-js", "json-schema", "none")),
+                         metadata={"description": "marshmallow：系统表单；form-js、json-schema："
+                                                  "随流程部署的表单；none：没有表单，提交 {}"})
+    schema = fields.Dict(metadata={"description": "表单数据的 JSON Schema（2020-12）"})
+    document = fields.Dict(allow_none=True, metadata={
+        "description": "随流程部署的表单文档（form-js 或 JSON Schema），系统表单为 null"})
+
+
+class StartableOut(Schema):
+    key = fields.String()
+    name = fields.String(allow_none=True)
+    version = fields.Integer(metadata={"description": "启动时使用的当前版本"})
+    lane = fields.String(metadata={"description": "开始事件所在泳道"})
+    has_start_form = fields.Boolean()
+    start_form = fields.String(allow_none=True, metadata={"description": "开始表单的 formKey"})
+
+
+class StartedOut(Schema):
+    instance_id = fields.Integer()
+    business_key = fields.String(metadata={"description": "流程标识-年月日-6 位随机字符"})
+    process = fields.String()
+    version = fields.Integer()
     message = fields.String()

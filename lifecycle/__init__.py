@@ -4,6 +4,9 @@
   function that changes a status: checked, compare-and-set, audited, the applicant told);
 - ``submission``: what the applicant does (amend, submit and start the procedure, withdraw);
 - ``tasks``: who works which task, and completing one (form, guards, move, step together);
+- ``forms``: the form of a task (a product form or one deployed with its diagram): loading
+  a submission, its JSON Schema;
+- ``starts``: starting any other deployed procedure by the role of its start event's lane;
 - ``events``: what the procedure, the public and the Ministry do to an application;
 - ``guards``: the guide's checks at the boundary (stage data, materials, review items);
 - ``keys``: the business key between an application and its procedure.

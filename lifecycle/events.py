@@ -14,7 +14,7 @@ from engine.models import Instance
 from registry import publicity
 from registry.models import Application, AppStatus, Kind, Objection, PublicityNotice
 
-from . import keys, states, tasks
+from . import forms, keys, states, tasks
 
 SYSTEM = "system"
 
@@ -107,7 +107,7 @@ def raise_objection(notice_id: int, raw: dict[str, Any]) -> Objection:
 def ministry_replied(application_id: int, reply: dict[str, Any]) -> int:
     """Deliver the Ministry's reply to a correction waiting for it (R-COR-5); returns how many
     instances took it (0 when none waits). ``reply`` holds ``agreed`` and ``reply_number``."""
-    data = tasks.load_form("ministry_reply", reply)
+    data = forms.task_form("ministry_reply").load(reply)
     with engine.transaction():
         return engine.correlate(MINISTRY_REPLY, keys.business_key(application_id),
                                 tasks.json_safe(data), actor="ministry")

@@ -8,18 +8,16 @@ import decimal
 from typing import Any
 
 import sqlalchemy as sa
-from marshmallow import ValidationError
 
 import engine
 from engine.clock import now
 from engine.db import db
 from engine.models import Instance, UserTask, WaitStatus
-from forms import TASK_FORMS
 from registry import applications, publicity
 from registry.models import Application, AppStatus, Role, User
 from registry.users import scope_of
 
-from . import guards, keys, states
+from . import forms, guards, keys, states
 
 LANE_ROLES = {"参建单位": Role.ENTERPRISE, "区县住建主管部门": Role.DISTRICT,
               "市住建委": Role.CITY}
@@ -85,13 +83,6 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def load_form(form_key: str | None, raw: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return TASK_FORMS[form_key or ""]().load(raw)
-    except ValidationError as exc:
-        raise applications.FormInvalid(exc.messages) from None  # type: ignore[arg-type]
-
-
 def complete_task(task_id: str, raw: dict[str, Any], user: User) -> Instance:
     """Validate ``raw`` with the task's form and complete the task as ``user``; what the
     form says about its application (an answer to a return moves it, a ruling is recorded on
@@ -106,7 +97,7 @@ def complete_task(task_id: str, raw: dict[str, Any], user: User) -> Instance:
 def complete(task: UserTask, raw: dict[str, Any], user: User) -> Instance:
     """``complete_task`` for a task the caller has opened already (``open_task`` or
     ``visible_task``): not read again."""
-    data = load_form(task.form_key, raw)
+    data = forms.of_task(task).load(raw)
     application = keys.application_of(task.instance_id)
     with engine.transaction():
         if application is not None:

@@ -16,6 +16,7 @@ from . import (
     public,
     sampling,
     sessions,
+    starts,
     tasks,
 )
 
@@ -29,7 +30,8 @@ def init_app(app: Flask) -> None:
     api = Api(app, spec_kwargs={"extra_plugins": [idempotency.OpenAPIPlugin()]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for blueprint in (public.blp, applications.blp, tasks.blp, projects.blp,
-                      notifications.blp, ops.blp, processes.blp, sampling.blp, sessions.blp):
+                      notifications.blp, ops.blp, processes.blp, starts.blp, sampling.blp,
+                      sessions.blp):
         api.register_blueprint(blueprint)
     errors.init_app(app)
     idempotency.init_app(app)

@@ -11,10 +11,10 @@ from marshmallow import fields
 
 from engine.db import db
 from engine.queue import queues
-from forms import STAGES, TASK_FORMS
+from forms import TASK_FORMS
 from forms.api import NoticeOut, SignIn, Token, UserOut
 from forms.jsonschema import json_schema
-from lifecycle import events
+from lifecycle import events, forms
 from registry import applications as apps
 from registry import permits, publicity
 from registry.models import PublicityNotice
@@ -126,8 +126,6 @@ def permit_feed() -> Any:
 @blp.get("/forms/<key>")
 @blp.response(200)
 def form_schema(key: str) -> Any:
-    """The JSON Schema of a task form or stage form."""
-    schema = TASK_FORMS.get(key) or STAGES.get(key)
-    if schema is None:
-        raise apps.NotFound(f"表单 {key} 不存在")
-    return json_schema(schema)
+    """The JSON Schema of a task form or stage form, or of a form deployed with the current
+    version of a procedure (by the formKey its diagram names it with)."""
+    return forms.published(key).schema()

@@ -13,7 +13,8 @@ from engine.clock import now
 from engine.db import db
 from engine.models import UserTask
 from forms.api import TaskOut, TaskQuery
-from lifecycle import tasks
+from forms.processes_api import FormOut
+from lifecycle import forms, tasks
 from registry import applications as apps
 from registry.models import User
 
@@ -65,12 +66,22 @@ def unclaim(task_id: str) -> Any:
     return db.session.get(UserTask, task.id)
 
 
+@blp.get("/<task_id>/form")
+@signed_in
+@blp.response(200, FormOut)
+def form(task_id: str) -> Any:
+    """The task's form: a product form (``marshmallow``) or the one deployed with its
+    procedure (``form-js``, ``json-schema``: ``document`` is what the browser renders), and
+    the JSON Schema of the data ``complete`` takes. 404 for a task that is not the caller's."""
+    return forms.of_task(_task(task_id, signed_in_user())).described()
+
+
 @blp.post("/<task_id>/complete")
 @signed_in
 @blp.response(200, TaskOut(many=True))
 @blp.doc(requestBody={"content": {"application/json": {"schema": {"type": "object"}}}})
 def complete(task_id: str) -> Any:
-    """Complete with the task's form (its JSON Schema: GET /api/v1/forms/{form_key}); answers
+    """Complete with the task's form (GET /api/v1/tasks/{id}/form; 422 names the fields); answers
     the instance's open tasks after the step. 409 when someone else was first."""
     user = signed_in_user()
     task = _task(task_id, user)

@@ -3,13 +3,13 @@ checklist, documents uploaded with the decision, the task's form for everything 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from markupsafe import Markup
-from marshmallow import ValidationError
 
 import engine
 from engine import queries
@@ -17,10 +17,10 @@ from engine.clock import now
 from engine.db import db
 from engine.models import Instance, UserTask
 from engine.state import data_of
-from forms import TASK_FORMS
 from forms.codes import REVIEW_ITEMS
 from forms.html import parse, render
 from lifecycle import application_id_of
+from lifecycle import forms as task_forms
 from lifecycle import tasks as work
 from lifecycle.guards import ATTACHMENT_OF_FORM
 from registry import applications as apps
@@ -106,9 +106,10 @@ def task(task_id: str) -> Any:
     row = work.visible_task(task_id, user)
     subject = _subjects([row]).get(row.instance_id)
     data, errors, status = {}, {}, 200
+    form = task_forms.of_task(row)
     if request.method == "POST":
-        data = parse(TASK_FORMS[row.form_key or ""](), request.form)
         try:
+            data = _posted(form)
             if row.form_key in UPLOAD_KIND:
                 data = _with_document(row, subject, user, data)
             work.complete(row, data, user)
@@ -125,14 +126,32 @@ def task(task_id: str) -> Any:
             flash(str(exc), "error")
             status = 409
     return render_template("task.html", task=row, d=dossier.build(subject) if subject else None,
-                           form=_form(row, subject, data, errors), forms=FORM_TITLES,
+                           form=_form(row, form, subject, data, errors), forms=FORM_TITLES,
                            objections=_objections(subject), upload=row.form_key in UPLOAD_KIND,
+                           deployed_form=form.kind if form.product is None else None,
                            instance_data=None if subject else _instance_data(row)), status
 
 
-def _form(row: UserTask, subject: Application | None, data: dict[str, Any],
-          errors: dict[str, Any]) -> Any:
-    schema = TASK_FORMS[row.form_key or ""]()
+def _posted(form: task_forms.Form) -> dict[str, Any]:
+    """The posted data: the product form's fields, or a deployed form's submission as JSON in
+    the field ``form_data`` (what formview.js puts there from form-js)."""
+    if form.product is not None:
+        return parse(form.product(), request.form)
+    try:
+        data = json.loads(request.form.get("form_data") or "{}")
+    except ValueError:
+        raise apps.FormInvalid({"form_data": ["提交的数据不是有效的 JSON"]}) from None
+    if not isinstance(data, dict):
+        raise apps.FormInvalid({"form_data": ["提交的数据应为 JSON 对象"]})
+    return data
+
+
+def _form(row: UserTask, form: task_forms.Form, subject: Application | None,
+          data: dict[str, Any], errors: dict[str, Any]) -> Any:
+    if form.product is None:  # form-js renders it in the browser
+        return Markup(render_template("_deployed_form.html", form=form, data=data,
+                                      errors=errors))
+    schema = form.product()
     if row.form_key == "review" and subject is not None:
         items = [*subject.stages, "attachments"]
         given = {i.get("item"): i for i in data.get("items", []) if isinstance(i, dict)}
@@ -152,10 +171,8 @@ def _with_document(row: UserTask, subject: Application | None, user: User,
     sent = request.files.get("document")
     if subject is None or sent is None or not sent.filename:
         raise apps.FormInvalid({"document": ["「公文附件」必填：请上传文件"]})
-    try:  # the form first: a refused form stores no document
-        TASK_FORMS[row.form_key or ""]().load({**data, "attachment_id": "0"})
-    except ValidationError as exc:
-        raise apps.FormInvalid(exc.messages) from None  # type: ignore[arg-type]
+    # the form first: a refused form stores no document
+    task_forms.task_form(row.form_key or "").load({**data, "attachment_id": "0"})
     stored = apps.add_authority_document(subject, user, UPLOAD_KIND[row.form_key or ""],
                                          sent.read(), sent.filename)
     return {**data, "attachment_id": str(stored.id)}
