@@ -21,7 +21,7 @@ from .bundle import Bundle, split
 from .catalog import Catalog
 from .cycles import endless
 from .expressions import check_expression, check_script
-from .foreign import adapt
+from .foreign import adapt, take_forms
 from .parsed import Extras, Finish, ParsedProcess
 from .problems import Problem
 from .specs import Parser
@@ -273,7 +273,8 @@ def validate(files: Iterable[tuple[str, bytes]], catalog: Catalog,
 def _checked(name: str, root: Any, catalog: Catalog, bundle: Bundle) -> list[Problem]:
     """The diagram's problems once adapted from a foreign dialect (engine.foreign): what
     cannot be adapted, then the checks' problems on the other elements."""
-    foreign = adapt(name, root, lambda group: catalog.lane_of(group, bundle.lanes))
+    foreign = [*take_forms(name, root, bundle, catalog),
+               *adapt(name, root, lambda group: catalog.lane_of(group, bundle.lanes))]
     named = {p.element_id for p in foreign if p.element_id}
     checked = check_schema(name, root) or check_semantics(name, root, catalog, bundle)
     return [*foreign, *(p for p in checked if p.element_id not in named)]

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..problems import Problem
 from . import expressions, refusals, service_tasks, user_tasks
+from .embedded import take_forms
 from .user_tasks import LaneOf
 
 
@@ -32,4 +33,4 @@ def adapt(file: str, root: Any, lane_of: LaneOf) -> list[Problem]:
     return problems
 
 
-__all__ = ["LaneOf", "adapt"]
+__all__ = ["LaneOf", "adapt", "take_forms"]

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import ExpressionError
 from ..problems import Problem
+from . import embedded
 from .tree import (
     CAMUNDA,
     ZEEBE,
@@ -35,7 +36,6 @@ _FORM_FILE = "请在 Camunda Modeler 中用表单编辑器做成 .form 文件，
 _FORM_FILE += "camunda-forms:deployment:文件名.form（Camunda 7）或 formId（Camunda 8）"
 FORM_REFUSALS = {
     "camunda-forms:app:": "应用内的表单（camunda-forms:app:…）不随部署提供：" + _FORM_FILE,
-    "camunda-forms:bpmn:": "嵌在图中的表单不受支持：" + _FORM_FILE,
     "embedded:": "嵌入式 HTML 表单不受支持：" + _FORM_FILE,
     "app:": "应用内的表单（JSF 或 HTML 页面）不受支持：" + _FORM_FILE,
 }
@@ -53,6 +53,8 @@ def form_key(key: str) -> tuple[str | None, str | None]:
     key = key.strip()
     if key.startswith("camunda-forms:deployment:"):
         return key.removeprefix("camunda-forms:deployment:"), None
+    if key.startswith(embedded.PREFIX):
+        return embedded.file_name(key.removeprefix(embedded.PREFIX)), None
     for prefix, reason in FORM_REFUSALS.items():
         if key.startswith(prefix):
             return None, reason

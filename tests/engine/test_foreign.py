@@ -207,9 +207,6 @@ def test_a_called_process_id_becomes_called_element() -> None:
     ('<bpmn:userTask id="X" camunda:formKey="app:forms/a.jsf"/>', "应用内的表单"),
     ('<bpmn:userTask id="X" camunda:formKey="embedded:app:forms/a.html"/>', "嵌入式 HTML 表单"),
     ('<bpmn:userTask id="X" camunda:formKey="forms/a.jsf"/>', "JSF/HTML 表单不受支持"),
-    ('<bpmn:userTask id="X"><bpmn:extensionElements><zeebe:formDefinition '
-     'formKey="camunda-forms:bpmn:userTaskForm_1"/></bpmn:extensionElements></bpmn:userTask>',
-     "嵌在图中的表单"),
     ('<bpmn:userTask id="X"><bpmn:extensionElements><camunda:formData><camunda:formField '
      'id="a" type="string"/></camunda:formData></bpmn:extensionElements></bpmn:userTask>',
      "生成式表单"),
@@ -357,3 +354,27 @@ def test_versions_are_compared_as_the_engine_reads_them() -> None:
                 for c in (content, changed))
     review = next(c for c in diff(old, new) if c.element_id == "Activity_Review")
     assert any("district_reviewer" in d and "enterprise" in d for d in review.details), review
+
+
+def _embedded(form: str) -> list[tuple[str, bytes]]:
+    """camunda8_self_check.bpmn with its form kept inside it, as Modeler wrote before 8.3."""
+    text = (BPMN / "camunda8_self_check.bpmn").read_text()
+    text = text.replace('formId="enterprise_self_check"',
+                        'formKey="camunda-forms:bpmn:userTaskForm_1"')
+    text = text.replace('isExecutable="true">', 'isExecutable="true"><bpmn:extensionElements>'
+                        f'<zeebe:userTaskForm id="userTaskForm_1">{form}</zeebe:userTaskForm>'
+                        "</bpmn:extensionElements>", 1)
+    return [("c8.bpmn", text.encode())]
+
+
+def test_a_form_kept_inside_the_diagram_is_deployed_with_it() -> None:
+    result = validate(_embedded(FORM[1].decode()), test_catalog())
+    assert result.problems == []
+    [process] = result.processes
+    assert list(process.forms) == ["userTaskForm_1.form"]
+    assert process.forms["userTaskForm_1.form"]["document"]["id"] == "enterprise_self_check"
+
+
+def test_a_broken_form_inside_the_diagram_is_named() -> None:
+    lines = [str(p) for p in validate(_embedded("{not json"), test_catalog()).problems]
+    assert len(lines) == 1 and "userTaskForm_1" in lines[0] and "内嵌表单" in lines[0], lines
