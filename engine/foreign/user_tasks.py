@@ -6,6 +6,10 @@ here the lane is the group. A task with candidate groups is moved into the lane 
 them (made if the process has none). Several groups are accepted when they all stand for
 the same lane; otherwise the task is refused, since one role works each task here. An
 assignee or candidate users are left aside: tasks are claimed by someone of the lane.
+
+A process started by hand is started from its none start event: its form is read like a user
+task's, and Camunda 7's ``camunda:candidateStarterGroups`` puts the event in the lane of the
+people who may start it.
 """
 
 from __future__ import annotations
@@ -44,8 +48,13 @@ FORM_REFUSALS = {
 def adapt(file: str, root: Any, lane_of: LaneOf) -> Iterator[Problem]:
     for task in xp(root, "//bpmn:userTask"):
         yield from _form(file, task)
-        yield from _group(file, task, lane_of)
+        yield from _group(file, task, _groups(task), lane_of)
         yield from _due(file, task)
+    for event in xp(root, "//bpmn:process/bpmn:startEvent[not(*[contains(local-name(), "
+                          "'EventDefinition')])]"):  # started by hand: its form and starters
+        yield from _form(file, event)
+        starters = attr(event.getparent(), CAMUNDA, "candidateStarterGroups")
+        yield from _group(file, event, starters, lane_of)
 
 
 def form_key(key: str) -> tuple[str | None, str | None]:
@@ -105,8 +114,7 @@ def _groups(task: Any) -> str | None:
     return attr(task, CAMUNDA, "candidateGroups")
 
 
-def _group(file: str, task: Any, lane_of: LaneOf) -> Iterator[Problem]:
-    written = _groups(task)
+def _group(file: str, task: Any, written: str | None, lane_of: LaneOf) -> Iterator[Problem]:
     if not written:
         return
     try:
@@ -119,7 +127,7 @@ def _group(file: str, task: Any, lane_of: LaneOf) -> Iterator[Problem]:
     lanes = {lane_of(group) for group in groups}
     if len(groups) > 1 and (len(lanes) > 1 or None in lanes):
         yield problem(file, task, f"候选组 {'、'.join(groups)} 不是同一个办理角色：本系统中一个"
-                                  "用户任务由一个泳道（角色）办理，请只保留一个候选组，或在 "
+                                  "环节由一个泳道（角色）办理，请只保留一个候选组，或在 "
                                   "deployment.json 中把它们声明为同一泳道")
         return
     put_in_lane(task, groups[0])

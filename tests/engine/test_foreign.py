@@ -108,6 +108,19 @@ def test_a_candidate_group_moves_the_task_out_of_its_decorative_lane() -> None:
     assert lanes == {"区里": ["E"], "enterprise": ["T"]}
 
 
+def test_a_start_events_form_and_starters_are_read() -> None:
+    root, problems = _adapted(
+        '<bpmn:startEvent id="S" camunda:formKey="camunda-forms:deployment:start.form"/>'
+        '<bpmn:startEvent id="M"><bpmn:messageEventDefinition id="D1"/></bpmn:startEvent>')
+    assert problems == [] and _property(root, "formKey") == ["start.form"]
+    assert _xp(root, "//bpmn:lane") == []
+    process = _xp(root, "//bpmn:process")[0]
+    process.set("{http://camunda.org/schema/1.0/bpmn}candidateStarterGroups", "enterprise")
+    assert adapt("t.bpmn", root, ROLES.get) == []
+    assert [(n.get("name"), [r.text for r in _xp(n, "bpmn:flowNodeRef")])
+            for n in _xp(root, "//bpmn:lane")] == [("enterprise", ["S"])]
+
+
 def test_the_lane_is_what_spiffworkflow_reports_for_the_task() -> None:
     [process] = validate([(n, (BPMN / n).read_bytes()) for n in ["camunda8_self_check.bpmn"]]
                          + [FORM], test_catalog()).processes
