@@ -159,9 +159,18 @@ def _check_catalog(name: str, root: Any, catalog: Catalog, bundle: Bundle) -> It
         keys = _xp(task, f"{props}[@name='formKey']/@value")
         if not keys:
             yield _problem(name, task, "用户任务没有指定表单 (属性 formKey)")
-        elif keys[0] not in catalog.form_keys and not bundle.holds(keys[0]):
-            yield _problem(name, task, f"未知的表单“{keys[0]}”：既不是系统表单，也不在本次部署的"
-                                       "表单文件（.form、.json）中")
+        yield from _unknown_form(name, task, keys, catalog, bundle)
+    for start in _xp(root, "//bpmn:startEvent"):  # a start form is optional, but must exist
+        props = "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
+        yield from _unknown_form(name, start, _xp(start, f"{props}[@name='formKey']/@value"),
+                                 catalog, bundle)
+
+
+def _unknown_form(name: str, node: Any, keys: list[str], catalog: Catalog,
+                  bundle: Bundle) -> Iterable[Problem]:
+    if keys and keys[0] not in catalog.form_keys and not bundle.holds(keys[0]):
+        yield _problem(name, node, f"未知的表单“{keys[0]}”：既不是系统表单，也不在本次部署的"
+                                   "表单文件（.form、.json）中")
 
 
 def _check_messages(name: str, root: Any, catalog: Catalog) -> Iterable[Problem]:

@@ -143,3 +143,13 @@ def test_a_folder_is_read_with_its_sub_folders(tmp_path: Path) -> None:
     assert sorted(Path(n).name for n, _ in files) == ["deployment.json", "loop.bpmn",
                                                        "self_check.form"]
     assert "文件不存在" in str(problems[0])
+
+
+def test_a_start_form_missing_from_the_deployment_is_named() -> None:
+    text = (BPMN / "loop.bpmn").read_text().replace(
+        '<bpmn:startEvent id="Event_Start" name="开始">',
+        '<bpmn:startEvent id="Event_Start" name="开始"><bpmn:extensionElements>'
+        '<spiffworkflow:properties><spiffworkflow:property name="formKey" value="start.form"/>'
+        '</spiffworkflow:properties></bpmn:extensionElements>')
+    [line] = [str(p) for p in validate([("loop.bpmn", text.encode())], test_catalog()).problems]
+    assert "Event_Start (开始): 未知的表单“start.form”" in line
