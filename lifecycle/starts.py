@@ -89,7 +89,11 @@ def startable(user: User) -> list[Entry]:
 
 def start_form(key: str, user: User) -> forms.Form | None:
     """The start form of procedure ``key`` for someone who may start it (None: no form)."""
-    found = _allowed(key, user)
+    return form_of(allowed(key, user))
+
+
+def form_of(found: Entry) -> forms.Form | None:
+    """The start form of a version (None: it starts without one)."""
     return None if found.form_key is None else forms.of_definition(
         found.definition.id, found.form_key)
 
@@ -124,7 +128,9 @@ def _business_key(key: str) -> str:
     return f"{key}-{today:%Y%m%d}-{''.join(secrets.choice(KEY_ALPHABET) for _ in range(6))}"
 
 
-def _allowed(key: str, user: User) -> Entry:
+def allowed(key: str, user: User) -> Entry:
+    """How the current version of ``key`` starts, if ``user`` may start it. Raises
+    engine.NotFound (unknown key), engine.Conflict (a product procedure), NotAllowed."""
     if key in OWN:
         raise engine.Conflict(f"流程“{key}”不能在此启动：{OWN[key]}")
     found = entry(current(key))

@@ -57,6 +57,7 @@ def init_app(app: Flask) -> None:
         portal,
         sampling,
         signin,
+        starts,
         vendor,
         wizard,
     )

@@ -3,7 +3,6 @@ checklist, documents uploaded with the decision, the task's form for everything 
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ import engine
 from engine import queries
 from engine.clock import now
 from engine.db import db
-from engine.models import Instance, UserTask
+from engine.models import Definition, Instance, UserTask
 from engine.state import data_of
 from forms.codes import REVIEW_ITEMS
 from forms.html import parse, render
@@ -39,7 +38,7 @@ from registry.models import (
 from registry.rules import RuleViolation
 
 from . import bp, dossier, session
-from .pages_util import int_arg
+from .pages_util import int_arg, posted_form_data
 
 REVIEWERS = (Role.DISTRICT, Role.CITY, Role.ENTERPRISE)
 PROCESSES = {"intake": "入库", "backfill": "补录", "correction": "勘误", "grade_adjust": "等级调整",
@@ -51,14 +50,22 @@ UPLOAD_KIND = ATTACHMENT_OF_FORM
 
 def _subjects(tasks: list[UserTask]) -> dict[int, Application]:
     """The application each task's instance works on, by instance id."""
-    ids = {t.instance_id for t in tasks}
-    keys = dict(db.session.execute(sa.select(Instance.id, Instance.business_key).where(
-        Instance.id.in_(ids))).all()) if ids else {}
+    keys = {i: key for i, (key, _name) in _procedures(tasks).items()}
     by_application = {i: application_id_of(k) for i, k in keys.items()}
     wanted = {a: i for i, a in by_application.items() if a is not None}
     rows = db.session.scalars(sa.select(Application).where(
         Application.id.in_(wanted))).all() if wanted else []
     return {wanted[a.id]: a for a in rows}
+
+
+def _procedures(tasks: list[UserTask]) -> dict[int, tuple[str | None, str]]:
+    """Each task's instance's business key and procedure name, by instance id."""
+    ids = {t.instance_id for t in tasks}
+    rows = db.session.execute(sa.select(
+        Instance.id, Instance.business_key, sa.func.coalesce(Definition.name, Definition.key))
+        .join(Definition, Definition.id == Instance.definition_id)
+        .where(Instance.id.in_(ids))).all() if ids else []
+    return {i: (key, name) for i, key, name in rows}
 
 
 def due_text(task: UserTask, calendar: Calendar) -> tuple[str, bool]:
@@ -88,7 +95,9 @@ def tasks() -> Any:
         page=page, per_page=25, order="due" if args.get("order") == "due" else "created"))
     calendar = Calendar.load(now().date() - timedelta(days=60), 460)
     subjects = _subjects(found)  # one query for the page's applications
-    rows = [(t, subjects.get(t.instance_id), *due_text(t, calendar)) for t in found]
+    procedures = _procedures(found)
+    rows = [(t, subjects.get(t.instance_id), procedures.get(t.instance_id),
+             *due_text(t, calendar)) for t in found]
     return render_template("tasks.html", rows=rows, args=args, processes=PROCESSES,
                            forms=FORM_TITLES, districts=jurisdictions.table(), page=page)
 
@@ -137,13 +146,7 @@ def _posted(form: task_forms.Form) -> dict[str, Any]:
     the field ``form_data`` (what formview.js puts there from form-js)."""
     if form.product is not None:
         return parse(form.product(), request.form)
-    try:
-        data = json.loads(request.form.get("form_data") or "{}")
-    except ValueError:
-        raise apps.FormInvalid({"form_data": ["提交的数据不是有效的 JSON"]}) from None
-    if not isinstance(data, dict):
-        raise apps.FormInvalid({"form_data": ["提交的数据应为 JSON 对象"]})
-    return data
+    return posted_form_data()
 
 
 def _form(row: UserTask, form: task_forms.Form, subject: Application | None,

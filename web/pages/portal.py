@@ -12,7 +12,7 @@ from engine.db import db
 from forms import STAGES
 from forms.html import parse, render
 from forms.stages import STAGE_NAMES
-from lifecycle import submission
+from lifecycle import starts, submission
 from registry import applications as apps
 from registry import attachments as files
 from registry.models import Application, AppStatus, Attachment, Role, User
@@ -40,7 +40,8 @@ def portal() -> Any:
     mine = db.session.scalars(visible_applications(user).order_by(
         Application.id.desc()).limit(100)).all()
     projects = db.session.scalars(visible_projects(session.user()).limit(200)).all()
-    return render_template("portal.html", applications=mine, projects=projects)
+    return render_template("portal.html", applications=mine, projects=projects,
+                           startable=starts.startable(user))
 
 
 @bp.get("/applications/<int(max=2147483647):application_id>")
