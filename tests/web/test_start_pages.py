@@ -82,6 +82,7 @@ def test_an_enterprise_starts_it_from_the_portal_and_the_district_completes_it(
     assert "项目数据年度自查" in inbox
     page = yuzhong.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "form-viewer.umd.js" in page and "self_check_review" in page
+    assert "项目数据年度自查" in page and "self_check-" in page and NUMBER in page
     token = csrf(yuzhong, f"/tasks/{task.id}")
     refused = yuzhong.post(f"/tasks/{task.id}", data={
         "csrf_token": token, "form_data": json.dumps({"decision": "maybe", "comment": "再核"})})
@@ -102,6 +103,7 @@ def test_an_enterprise_starts_it_from_the_portal_and_the_district_completes_it(
     assert "已完成" in listed
     one = ops.get(f"/ops/instances/{instance.id}")
     assert one.status_code == 200 and "项目数据年度自查" in one.get_data(as_text=True)
+    assert "建筑面积登记有误" in one.get_data(as_text=True)  # its data as written
 
 
 def test_a_refused_start_keeps_what_was_entered_and_names_the_field(deployed: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -46,6 +47,11 @@ def moment(value: datetime | None) -> str:
     return aware.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
+def readable_json(value: Any) -> str:
+    """Data shown to people as indented JSON, Chinese as written (the page escapes it)."""
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+
+
 def init_app(app: Flask) -> None:
     from . import (  # noqa: F401  (their routes)
         board,
@@ -66,4 +72,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["shown_name"] = shown_name
+    app.jinja_env.filters["readable_json"] = readable_json
     errors.init_app(app)

@@ -198,7 +198,8 @@ def _instance_data(row: UserTask) -> list[tuple[str, Any]]:
     if instance is None:
         return []
     data = data_of(instance.state)
-    shown: list[tuple[str, Any]] = []
+    key, name = _procedures([row]).get(row.instance_id, (None, ""))
+    shown: list[tuple[str, Any]] = [("事项", name)] + ([("业务编号", key)] if key else [])
     project = db.session.get(Project, data["project_id"]) if isinstance(
         data.get("project_id"), int) else None
     if project is not None:

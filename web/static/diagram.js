@@ -67,5 +67,9 @@
       });
       holder.setAttribute("data-ready", "true");
     })
-    .catch(function (err) { holder.textContent = "流程图无法显示：" + err.message; });
+    .catch(function (err) {
+      holder.textContent = /no diagram to display/.test(err.message)
+        ? "流程图没有图形信息（BPMN DI），无法显示：请在流程建模器中打开该流程图、保存后重新部署。"
+        : "流程图无法显示：" + err.message;
+    });
 })();

@@ -13,7 +13,8 @@
        <button type="submit">提交</button>
      </form>
    The hidden <input name="form_data"> is made when the form has none. A submit button with
-   formnovalidate (退回, 暂存) sends the data without form-js's checks. When the form is
+   formnovalidate (退回, 暂存) sends the data without form-js's checks; the form's own submit
+   button (a form-js "button" of action submit) sends the page's form, checked. When the form is
    ready, the container gets data-ready="true".
 
    Script:
@@ -129,7 +130,13 @@
       if (field) {
         field.value = JSON.stringify(view.data());
         view.form.on("changed", function () { field.value = JSON.stringify(view.data()); });
-        view.form.on("submit", function () { firstError(container); });  // its own button
+        view.form.on("submit", function (event) {  // its own submit button: send the page
+          if (event && event.errors && Object.keys(event.errors).length) {
+            firstError(container);
+          } else if (pageForm.requestSubmit) {
+            pageForm.requestSubmit();
+          }
+        });
       }
       container.setAttribute("data-ready", "true");
       return view;
