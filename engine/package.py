@@ -39,6 +39,17 @@ def expand(name: str, content: bytes) -> tuple[Files, list[Problem]]:
         return [], [Problem(name, None, "", "", f"不是有效的 zip 文件: {exc}")]
 
 
+def expand_all(uploads: Files) -> tuple[Files, list[Problem]]:
+    """``expand`` over several uploads: all their files, and what could not be read."""
+    files: Files = []
+    problems: list[Problem] = []
+    for name, content in uploads:
+        more, trouble = expand(name, content)
+        files.extend(more)
+        problems.extend(trouble)
+    return files, problems
+
+
 def _members(name: str, archive: zipfile.ZipFile) -> tuple[Files, list[Problem]]:
     infos = [i for i in archive.infolist() if not i.is_dir() and _wanted(i.filename)]
     if len(infos) > MAX_FILES:

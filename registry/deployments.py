@@ -43,6 +43,13 @@ def activate(key: str, version: int, by: str) -> Activation:
     return done
 
 
+def said_activation(version: int, done: Activation) -> str:
+    """What activating ``version`` did, for people."""
+    if done.changed:
+        return f"已将版本 {version} 设为当前版本（此前为版本 {done.before}）"
+    return f"版本 {version} 已是当前版本，未作更改"
+
+
 def said(o: Deployed) -> str:
     """What the deploy did with one process, for people (without the process's key)."""
     return {

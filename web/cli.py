@@ -110,10 +110,7 @@ def activate(key: str, version: int) -> None:
             done = deployments.activate(key, version, "cli")
         except NotFound as exc:
             raise click.ClickException(str(exc)) from None
-    if done.changed:
-        click.echo(f"{key}: 已将版本 {version} 设为当前版本（此前为版本 {done.before}）")
-    else:
-        click.echo(f"{key}: 版本 {version} 已是当前版本，未作更改")
+    click.echo(f"{key}: {deployments.said_activation(version, done)}")
 
 
 @main.command()

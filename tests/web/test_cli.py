@@ -64,14 +64,20 @@ def test_deploy_twice_keeps_the_version(env: dict[str, str]) -> None:
     assert bad.exit_code == 1
 
 
-def test_deploying_an_earlier_file_again_makes_it_current(env: dict[str, str],
-                                                          tmp_path: Path) -> None:
+def _two_versions(env: dict[str, str], tmp_path: Path) -> CliRunner:
+    """minimal.bpmn deployed, then a changed copy: versions 1 and 2, the second current."""
     runner = CliRunner()
     assert runner.invoke(main, ["migrate"], env=env).exit_code == 0
     changed = tmp_path / "minimal.bpmn"
     changed.write_text((BPMN / "minimal.bpmn").read_text().replace("最小流程", "最小流程二"))
     for path in (BPMN / "minimal.bpmn", changed):
         assert runner.invoke(main, ["deploy", str(path)], env=env).exit_code == 0
+    return runner
+
+
+def test_deploying_an_earlier_file_again_makes_it_current(env: dict[str, str],
+                                                          tmp_path: Path) -> None:
+    runner = _two_versions(env, tmp_path)
     again = runner.invoke(main, ["deploy", str(BPMN / "minimal.bpmn")], env=env)
     assert "minimal v1" in again.output
     assert "已重新启用版本 1（此前的当前版本为 2）" in again.output
@@ -79,12 +85,7 @@ def test_deploying_an_earlier_file_again_makes_it_current(env: dict[str, str],
 
 def test_activate_rolls_back_to_an_earlier_version(env: dict[str, str],
                                                   tmp_path: Path) -> None:
-    runner = CliRunner()
-    assert runner.invoke(main, ["migrate"], env=env).exit_code == 0
-    changed = tmp_path / "minimal.bpmn"
-    changed.write_text((BPMN / "minimal.bpmn").read_text().replace("最小流程", "最小流程二"))
-    for path in (BPMN / "minimal.bpmn", changed):
-        assert runner.invoke(main, ["deploy", str(path)], env=env).exit_code == 0
+    runner = _two_versions(env, tmp_path)
     back = runner.invoke(main, ["activate", "minimal", "1"], env=env)
     assert back.exit_code == 0 and "已将版本 1 设为当前版本（此前为版本 2）" in back.output
     same = runner.invoke(main, ["activate", "minimal", "1"], env=env)

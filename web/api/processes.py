@@ -15,7 +15,7 @@ from engine.activation import current_versions
 from engine.db import db
 from engine.definitions import check
 from engine.models import Definition
-from engine.package import expand
+from engine.package import expand_all
 from forms.processes_api import ActivatedOut, DeployOut, ProcessOut
 from registry import deployments
 from registry.applications import FormInvalid
@@ -37,12 +37,7 @@ def _files() -> tuple[list[tuple[str, bytes]], list[Any]]:
     uploads = [(f.filename or "upload.bpmn", f.read()) for f in request.files.getlist("file")]
     if not uploads:
         raise FormInvalid({"file": ["「文件」必填: 请上传 BPMN 文件、表单文件或 zip 包"]})
-    files, problems = [], []
-    for name, content in uploads:
-        more, trouble = expand(name, content)
-        files.extend(more)
-        problems.extend(trouble)
-    return files, problems
+    return expand_all(uploads)
 
 
 def _problems(problems: list[Any]) -> list[dict[str, Any]]:
@@ -114,8 +109,7 @@ def activate(key: str, version: int) -> Any:
     ones keep their version. The current version again changes nothing (``changed`` false).
     Audited; 404 for an unknown process or version."""
     done = deployments.activate(key, version, signed_in_user().username)
-    message = (f"已将版本 {version} 设为当前版本（此前为版本 {done.before}）" if done.changed
-               else f"版本 {version} 已是当前版本，未作更改")
+    message = deployments.said_activation(version, done)
     return {"key": key, "version": version, "current": True, "changed": done.changed,
             "before": done.before, "message": message}
 

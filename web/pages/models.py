@@ -17,7 +17,7 @@ from engine.activation import current_versions
 from engine.db import db
 from engine.definitions import check
 from engine.models import Definition, Instance, InstanceStatus
-from engine.package import MAX_FILES, expand
+from engine.package import MAX_FILES, expand_all
 from engine.problems import Problem
 from registry import audit, deployments
 from registry.models import Role
@@ -92,13 +92,7 @@ def _posted_files() -> list[tuple[str, bytes]]:
 
 def _uploaded() -> tuple[list[tuple[str, bytes]], list[Problem]]:
     """The upload page's files, each zip as its members, and what could not be read."""
-    files: list[tuple[str, bytes]] = []
-    unreadable: list[Problem] = []
-    for name, content in _posted_files():
-        more, trouble = expand(name, content)
-        files += more
-        unreadable += trouble
-    return files, unreadable
+    return expand_all(_posted_files())
 
 
 def _problems(files: list[tuple[str, bytes]],
