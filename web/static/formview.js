@@ -68,8 +68,11 @@
       container.textContent = "表单组件未能加载，请刷新页面或联系管理员。";
       return Promise.reject(new Error("form-js viewer not loaded"));
     }
+    // debounce off: form-js otherwise applies typing 300 ms late, and a re-render within
+    // that window (a message shown or cleared) puts the old value back into the field
     var form = new window.FormViewer.Form({
       container: container,
+      debounce: false,
       properties: { readOnly: !!options.readonly }
     });
     inChinese(form);
