@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
+BUILT  := web/static/build/.built
+ASSETS := $(shell find web/assets -name '*.js' 2>/dev/null) web/static/spiffworkflow.json
 
 .PHONY: run test lint bench install clean browser
 
@@ -20,9 +22,15 @@ $(NODE_STAMP): package.json package-lock.json
 	  npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
 	else echo "npm not found: BPMN diagrams will not be drawn in the pages"; fi
 
-install: $(STAMP) $(NODE_STAMP)
+# The pages' ES-module scripts (web/assets/) bundled with esbuild (pinned in package.json)
+# into web/static/build/; without npm the modeler says it is not installed.
+$(BUILT): $(NODE_STAMP) $(ASSETS) scripts/build-assets.mjs
+	@if [ -x node_modules/.bin/esbuild ]; then node scripts/build-assets.mjs; \
+	else echo "esbuild not installed: the modeler page will not be built"; fi
 
-run: $(STAMP) $(NODE_STAMP)
+install: $(STAMP) $(NODE_STAMP) $(BUILT)
+
+run: $(STAMP) $(NODE_STAMP) $(BUILT)
 	$(BIN)/cqpi run
 
 lint: $(STAMP)
@@ -32,7 +40,7 @@ lint: $(STAMP)
 browser:
 	scripts/ensure-chromium
 
-test: lint browser $(NODE_STAMP)
+test: lint browser $(NODE_STAMP) $(BUILT)
 	$(BIN)/cqpi rules --check > /dev/null
 	$(BIN)/python -m pytest -q
 
@@ -40,4 +48,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/static/build

@@ -24,6 +24,7 @@ from registry.models import Role
 
 from . import bp, session
 from .pages_util import int_arg
+from .vendor import built
 
 ANALYSTS = (Role.ANALYST, Role.ADMIN)
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
@@ -159,8 +160,8 @@ def model_deploy() -> Any:
 def model_edit() -> Any:
     definition = db.session.get(Definition, int_arg(request.args.get("definition")) or 0)
     catalog = engine.catalog()
-    return render_template("model_edit.html", definition=definition,
-                           operations=sorted(catalog.operations),
+    return render_template("model_edit.html", definition=definition, ready=built("modeler"),
+                           groups=sorted(catalog.lanes), operations=sorted(catalog.operations),
                            form_keys=sorted(catalog.form_keys), messages=sorted(catalog.messages))
 
 

@@ -1,7 +1,9 @@
 """Front-end packages from the npm registry (``package.json``, installed by ``make install``
 into ``node_modules``), served read-only: only the bundles the pages use, bpmn-js's and
 form-js's UMD builds (``form-viewer.umd.js``, ``form-editor.umd.js``, usable without a
-bundler) with their style sheets under ``assets/``."""
+bundler) with their style sheets under ``assets/``. Pages that need ES modules (the modeler,
+the diagram diff) load bundles that ``make install`` builds into ``web/static/build/``
+(``scripts/build-assets.mjs``), served as static files."""
 
 from __future__ import annotations
 
@@ -13,12 +15,18 @@ from flask import abort, send_from_directory
 from . import bp
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+BUILD = Path(__file__).resolve().parents[1] / "static" / "build"
 SERVED = {"bpmn-js": "bpmn-js/dist", "form-js": "@bpmn-io/form-js/dist"}
 """Package -> the folder of it that may be served."""
 
 
 def available(package: str = "bpmn-js") -> bool:
     return (NODE_MODULES / SERVED[package]).is_dir()
+
+
+def built(page: str) -> bool:
+    """Whether ``make install`` has bundled the script of ``page`` (modeler, differ)."""
+    return (BUILD / f"{page}.js").is_file()
 
 
 @bp.get("/vendor/<package>/<path:name>")
