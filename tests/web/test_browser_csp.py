@@ -87,6 +87,18 @@ def _analyst(page: Any, site: str, application: Application) -> None:
     _visit(page, f"{site}/models/upload")
     _visit(page, f"{site}/models/edit?definition={intake.id}", ready="#modeler")
     _align_menu(page)
+    _simulate(page)
+
+
+def _simulate(page: Any) -> None:
+    """Token simulation: a token started at the start event runs to the first user task,
+    with its counters and log (coloured by the simulation, without style attributes)."""
+    page.evaluate("""() => { const m = window.cqpiModeler; m.get('selection').select([]); }""")
+    page.click("#simulate")
+    page.wait_for_selector("#simulate[aria-pressed=true]")
+    start = ".djs-overlays[data-container-id=Event_Submitted]"
+    page.click(f"{start} .bts-context-pad[title='Trigger Event']")
+    page.wait_for_selector(".bts-notification")
 
 
 def _align_menu(page: Any) -> None:

@@ -104,11 +104,17 @@ def _modeler_marks_a_wrong_form_key(page: Any, site: str, shot: Shots) -> None:
     page.click("#validate")
     page.wait_for_selector("#valid")  # bpmn-js keeps every extension the engine reads
     _select(page, "Task_DistrictReview")
-    page.select_option("#p-formKey", index=0)  # （无）: no form
-    page.fill("#p-dueIn", "三天")
-    page.click("#p-apply")
+    assert page.input_value(_entry("cqpi-formKey")) == "review"
+    page.select_option(_entry("cqpi-formKey"), "")  # （无）: no form
+    page.fill(_entry("cqpi-dueIn"), "三天")
     _expect_marked(page, "Task_DistrictReview")
+    assert "用户任务没有指定表单" in page.inner_text("#check")
     shot(page, "modeler-problem")
+
+
+def _entry(entry_id: str) -> str:
+    """The input of an entry of bpmn.io's properties panel."""
+    return f"#properties #bio-properties-panel-{entry_id}"
 
 
 def _select(page: Any, element_id: str) -> None:
@@ -137,27 +143,23 @@ def test_the_modeler_edits_a_timer_and_a_message_and_deploys_them(
         page.goto(f"{site}/models/edit?definition={v1.id}")
         page.wait_for_selector("#modeler[data-ready=true]")
         _select(page, "Event_PublicityEnded")
-        assert page.inner_text("#properties h3").startswith("中间捕获事件")
-        assert page.input_value("#p-timer-kind") == "timeDate"
-        assert page.input_value("#p-timer") == "publicity_closes_at"
-        page.select_option("#p-timer-kind", "timeDuration")
-        page.fill("#p-timer", '"PT2H" +')  # not an expression: marked on the event
-        page.click("#p-apply")
+        assert "定时捕获事件" in page.inner_text("#properties .bio-properties-panel-header")
+        timer_kind, timer = _entry("timerEventDefinitionType"), _entry("timerEventDefinitionValue")
+        assert page.input_value(timer_kind) == "timeDate"
+        assert page.input_value(timer) == "publicity_closes_at"
+        page.select_option(timer_kind, "timeDuration")
+        page.fill(timer, '"PT2H" +')  # not an expression: marked on the event
         _expect_marked(page, "Event_PublicityEnded")
         shot(page, "timer-problem")
-        _select(page, "Event_PublicityEnded")
-        page.fill("#p-timer", '"PT2H"')
-        page.click("#p-apply")
+        page.fill(timer, '"PT2H"')
 
         _select(page, "Event_ObjectionRaised")
-        assert page.input_value("#p-message") == "objection"
-        page.fill("#p-message", "objection_v2")  # nothing delivers it: refused on the event
-        page.click("#p-apply")
+        assert page.input_value(_entry("messageName")) == "objection"
+        page.fill(_entry("messageName"), "objection_v2")  # nothing delivers it: refused
         _expect_marked(page, "Event_ObjectionRaised")
         assert "未知的消息“objection_v2”" in page.inner_text("#check")
         _select(page, "Event_ObjectionRaised")
-        page.fill("#p-message", "objection")
-        page.click("#p-apply")
+        page.fill(_entry("messageName"), "objection")
         page.click("#validate")
         page.wait_for_selector("#valid")
         shot(page, "timer-and-message-edited")

@@ -23,7 +23,7 @@ import spiffworkflow from "../../static/spiffworkflow.json";
 import CqpiPropertiesModule from "./properties.js";
 import linting from "./linting.js";
 import translations from "./translate.js";
-import { escape, withoutInlineStyles } from "./util.js";
+import { applyDeferredStyles, escape, withoutInlineStyles } from "./util.js";
 
 const BLANK = `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Definitions_new" targetNamespace="http://cqpi.example/bpmn">
@@ -32,17 +32,27 @@ const BLANK = `<?xml version="1.0" encoding="UTF-8"?>
 <bpmndi:BPMNShape id="Event_Start_di" bpmnElement="Event_Start"><dc:Bounds x="180" y="160" width="36" height="36"/></bpmndi:BPMNShape>
 </bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>`;
 
+const OPEN_GROUPS = ["general", "cqpi", "cqpi-parameters", "timer", "message"];
+/* The properties panel's groups shown open: what the engine reads. */
+
 function page() {
   const holder = document.getElementById("modeler");
   if (!holder) { return; }
   const check = document.getElementById("check");
   const deployForm = document.getElementById("deploy-form");
   const options = JSON.parse(document.getElementById("modeler-options").textContent);
+  applyDeferredStyles(holder);
   const modeler = new BpmnModeler({
     container: holder,
-    propertiesPanel: { parent: "#properties" },
+    propertiesPanel: {
+      parent: "#properties",
+      layout: { groups: Object.fromEntries(OPEN_GROUPS.map((id) => [id, { open: true }])) },
+    },
     linting: { bpmnlint: linting, active: true },
     cqpi: options,
+    // a change reaches the diagram as it is typed: a debounced one could miss a deploy
+    // clicked at once after it
+    debounceInput: false,
     moddleExtensions: { spiffworkflow },
     additionalModules: [
       BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, CqpiPropertiesModule,
@@ -104,6 +114,24 @@ function page() {
     .catch((err) => { holder.textContent = "流程图无法打开：" + err.message; });
 
   document.getElementById("validate").addEventListener("click", validate);
+  const simulate = document.getElementById("simulate");
+  const toggleMode = modeler.get("toggleMode");
+  simulate.addEventListener("click", () => toggleMode.toggleMode());
+  modeler.get("eventBus").on("tokenSimulation.toggleMode", ({ active }) => {
+    simulate.setAttribute("aria-pressed", String(active));
+    simulate.textContent = active ? "结束模拟" : "模拟运行";
+    holder.classList.toggle("simulating", active);
+    if (active) { nearStart(); }
+  });
+
+  // The simulation's buttons show from a readable zoom on: start near the first start event.
+  function nearStart() {
+    const canvas = modeler.get("canvas");
+    if (canvas.zoom() >= 0.7) { return; }
+    const start = modeler.get("elementRegistry").find((e) => e.type === "bpmn:StartEvent" && !e.labelTarget);
+    canvas.zoom(1);
+    if (start) { canvas.scrollToElement(start, { top: 120, left: 120, right: 120, bottom: 120 }); }
+  }
   document.getElementById("download").addEventListener("click", () => {
     xml().then((text) => {
       const link = document.createElement("a");

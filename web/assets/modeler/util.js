@@ -38,3 +38,19 @@ export function withoutInlineStyles(modeler) {
   modeler.get("popupMenu").registerProvider("align-elements", LAST,
     { getPopupMenuEntries: restyled("imageHtml") });
 }
+
+// Styles that a package wrote as data-cqpi-style (scripts/build-assets.mjs renames its style=""
+// attributes, which the policy refuses) applied through the CSSOM, which the policy allows.
+export function applyDeferredStyles(container) {
+  const apply = (node) => {
+    if (node.nodeType !== 1) { return; }
+    const all = node.matches("[data-cqpi-style]") ? [node] : [];
+    all.push(...node.querySelectorAll("[data-cqpi-style]"));
+    all.forEach((element) => {
+      element.style.cssText = element.getAttribute("data-cqpi-style");
+      element.removeAttribute("data-cqpi-style");
+    });
+  };
+  new MutationObserver((changes) => changes.forEach((change) => change.addedNodes.forEach(apply)))
+    .observe(container, { childList: true, subtree: true });
+}
