@@ -78,7 +78,8 @@ def model_activate(key: str, version: int) -> Any:
 def model_diff(key: str) -> Any:
     old = _version(key, int_arg(request.args.get("from")) or 0)
     new = _version(key, int_arg(request.args.get("to")) or 0)
-    return render_template("model_diff.html", old=old, new=new, changes=engine.diff(old, new))
+    return render_template("model_diff.html", old=old, new=new, changes=engine.diff(old, new),
+                           ready=built("differ"))
 
 
 def _posted_files() -> list[tuple[str, bytes]]:
