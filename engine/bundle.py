@@ -82,6 +82,20 @@ def split(files: list[tuple[str, bytes]], catalog: Catalog) -> Bundle:
     return bundle
 
 
+def files_of(forms: dict[str, dict[str, Any]] | None,
+             lanes: dict[str, str] | None) -> list[tuple[str, bytes]]:
+    """The files a version was deployed with beside its diagram, from what it keeps (its
+    forms as ``Form.stored``, its declared lanes): deployed again with an edited diagram, they
+    say what they said the first time."""
+    files: dict[str, bytes] = {}
+    for stored in (forms or {}).values():
+        name = PurePosixPath(str(stored["file"]).replace("\\", "/")).name
+        files[name] = json.dumps(stored["document"], ensure_ascii=False).encode()
+    if lanes:
+        files[MANIFEST] = json.dumps({"lanes": lanes}, ensure_ascii=False).encode()
+    return list(files.items())
+
+
 def _json(bundle: Bundle, name: str, content: bytes) -> Any:
     if len(content) > MAX_FORM_BYTES:
         bundle.problems.append(Problem(name, None, "", "",

@@ -6,6 +6,7 @@ running instances to another version."""
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 import engine
 from engine import queries
 from engine.activation import current_versions
+from engine.bundle import files_of
 from engine.db import db
 from engine.definitions import check
 from engine.models import Definition, Instance, InstanceStatus
@@ -83,12 +85,18 @@ def model_diff(key: str) -> Any:
 
 
 def _posted_files() -> list[tuple[str, bytes]]:
-    """Uploaded files, or the XML the modeler or the check page posts as text fields."""
+    """Uploaded files, or the XML the modeler or the check page posts as text fields; the
+    modeler's edit of a version (``base``) goes with that version's forms and declared lanes,
+    unless a file of the same name was posted with it."""
     files = [(f.filename or "upload.bpmn", f.read()) for f in request.files.getlist("file")
              if f.filename]
     names, texts = request.form.getlist("file_name"), request.form.getlist("xml")
     files += [(name or "diagram.bpmn", text.encode()) for name, text in zip(names, texts,
                                                                         strict=False) if text]
+    base = db.session.get(Definition, int_arg(request.form.get("base")) or 0)
+    if base is not None and files:
+        posted = {PurePosixPath(name.replace("\\", "/")).name for name, _ in files}
+        files += [f for f in files_of(base.forms, base.lanes) if f[0] not in posted]
     return files[:MAX_FILES]
 
 
@@ -161,9 +169,13 @@ def model_deploy() -> Any:
 def model_edit() -> Any:
     definition = db.session.get(Definition, int_arg(request.args.get("definition")) or 0)
     catalog = engine.catalog()
+    own_forms = set(definition.forms or {}) if definition else set()
+    declared = (definition.lanes or {}) if definition else {}
     return render_template("model_edit.html", definition=definition, ready=built("modeler"),
                            groups=sorted(catalog.lanes), operations=sorted(catalog.operations),
-                           form_keys=sorted(catalog.form_keys), messages=sorted(catalog.messages))
+                           form_keys=sorted(catalog.form_keys | own_forms),
+                           messages=sorted(catalog.messages),
+                           lane_aliases=catalog.lane_aliases, declared_lanes=declared)
 
 
 @bp.post("/models/<key>/migrate")

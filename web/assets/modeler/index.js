@@ -89,10 +89,8 @@ function page() {
 
   function validate() {
     return xml().then((text) => {
-      const body = new FormData();
-      body.append("csrf_token", field("csrf_token"));
-      body.append("file_name", field("file_name"));
-      body.append("xml", text);
+      const body = new FormData(deployForm);  // the token, the base version, attached forms
+      body.set("xml", text);
       return fetch(options.validate_url, { method: "POST", body, credentials: "same-origin" });
     }).then((r) => r.json()).then((answer) => {
       mark(answer.problems);
@@ -114,6 +112,24 @@ function page() {
     .catch((err) => { holder.textContent = "流程图无法打开：" + err.message; });
 
   document.getElementById("validate").addEventListener("click", validate);
+  document.getElementById("attach").addEventListener("change", (e) => attach(e.target.files));
+
+  // Forms attached to the deployment: their ids and file names become choices of 表单.
+  function attach(files) {
+    const reads = Array.from(files).map((file) => file.text().then((text) => {
+      let id = null;
+      try { id = JSON.parse(text).id; } catch (err) { id = null; }
+      return [file.name, typeof id === "string" ? id : null];
+    }));
+    Promise.all(reads).then((named) => {
+      named.forEach(([name, id]) => [id, name].forEach((key) => {
+        if (key && !options.form_keys.includes(key)) { options.form_keys.push(key); }
+      }));
+      document.getElementById("attached-now").textContent = named.length
+        ? "已附加：" + named.map(([name]) => name).join("、") : "";
+      modeler.get("eventBus").fire("elements.changed", { elements: [] });
+    });
+  }
   const simulate = document.getElementById("simulate");
   const toggleMode = modeler.get("toggleMode");
   simulate.addEventListener("click", () => toggleMode.toggleMode());
