@@ -1,13 +1,9 @@
 // bpmnlint's configuration for the modeler: our executability rules (./rules/), packed for the
-// browser with bpmnlint's static resolver (no file system there).
-import StaticResolver from "bpmnlint/lib/resolver/static-resolver";
+// browser with bpmnlint's static resolver (no file system there). lintConfig(options) gives
+// the rules the page's catalog (#modeler-options); the default export has no catalog and
+// checks only what the diagram alone decides.
+import { lintConfig } from "./rules/index.mjs";
 
-const RULES = {};
+export { lintConfig };
 
-const cache = {};
-Object.keys(RULES).forEach((name) => { cache[`rule:bpmnlint-plugin-cqpi/${name}`] = RULES[name]; });
-
-export default {
-  config: { rules: Object.fromEntries(Object.keys(RULES).map((name) => [`cqpi/${name}`, "error"])) },
-  resolver: new StaticResolver(cache),
-};
+export default lintConfig();
