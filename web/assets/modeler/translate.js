@@ -81,6 +81,7 @@ const CHINESE = {
   "Element documentation": "环节说明",
   "Process documentation": "流程说明",
   "Process name": "流程名称",
+  "Participant Name": "池名称", "Participant ID": "池 ID",
   "Process ID": "流程 ID",
   "Executable": "可执行",
   "Message": "消息",
