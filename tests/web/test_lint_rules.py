@@ -31,6 +31,7 @@ from tests.web.test_pages import csrf, sign_in
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / "web" / "assets" / "modeler" / "lint-cli.mjs"
 PROCESSES = ROOT / "processes"
+FORMS = ROOT / "tests" / "forms"
 
 Found = list[tuple[str, str]]
 
@@ -48,7 +49,7 @@ def page_options(catalog: engine.Catalog) -> dict[str, Any]:
     """What the editing page (pages.model_edit) gives the rules in #modeler-options."""
     return {"operations": sorted(catalog.operations), "form_keys": sorted(catalog.form_keys),
             "messages": sorted(catalog.messages), "groups": sorted(catalog.lanes),
-            "lane_aliases": catalog.lane_aliases}
+            "lane_aliases": catalog.lane_aliases, "declared_lanes": {}}
 
 
 def lint(text: str, options: dict[str, Any], tmp_path: Path) -> Found:
@@ -300,6 +301,27 @@ def test_what_the_server_accepts_the_lint_accepts(case: str, tmp_path: Path) -> 
     catalog = test_catalog()
     assert server(text, catalog) == []
     assert lint(text, page_options(catalog), tmp_path) == []
+
+
+def test_forms_and_lanes_deployed_with_the_diagram_count_for_both(tmp_path: Path) -> None:
+    """An edit is deployed with its version's forms and deployment.json, which the page lists
+    (form_keys, declared_lanes): known to the lint as to the server."""
+    text = edit((BPMN / "self_check.bpmn").read_text(encoding="utf-8"),
+                ('name="district_reviewer"', 'name="区县审核科"'))
+    forms = [(name, (FORMS / name).read_bytes())
+             for name in ("self_check.form", "self_check_review.form")]
+    manifest = ("deployment.json", json.dumps({"lanes": {"区县审核科": "district_reviewer"}},
+                                              ensure_ascii=False).encode())
+    catalog = test_catalog()
+    options = page_options(catalog)
+    deployed = validate([("self_check.bpmn", text.encode()), *forms, manifest], catalog)
+    assert deployed.problems == []
+    options["form_keys"] += [name for name, _ in forms]
+    options["declared_lanes"] = {"区县审核科": "district_reviewer"}
+    assert lint(text, options, tmp_path) == []
+    alone = server(text, catalog)  # without them, both name the forms and the lane
+    assert len(alone) == 3
+    assert lint(text, page_options(catalog), tmp_path) == alone
 
 
 @pytest.mark.parametrize("path", sorted(PROCESSES.glob("*.bpmn")), ids=lambda p: p.name)

@@ -1,6 +1,7 @@
 // A user task names its form (property formKey), and a form named by a user task or a start
-// event is one the system has (engine.validation._check_catalog and _unknown_form). On the
-// modeler page the server validates the diagram alone, so "known" means the catalog's keys.
+// event is one the system has (engine.validation._check_catalog and _unknown_form): one of the
+// page's form_keys, which are the catalog's, those of the version being edited (deployed
+// again with it) and those of the form files attached on the page.
 //
 // Before checking, the server adapts other tools' forms (engine/foreign/user_tasks.py, _form):
 // spiff-arena's formJsonSchemaFilename becomes the form key, as here; a form written for

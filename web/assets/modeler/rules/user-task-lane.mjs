@@ -1,10 +1,10 @@
 // A user task sits in a lane that names a candidate group someone works: in any other lane,
 // or in none, it would wait for a person who never sees it (engine.validation._check_lanes).
-// The lanes are the catalog's (the page's "groups"), or their other names ("lane_aliases":
-// a role's id); the server checks nothing when the catalog has no lanes, nor does this rule.
-// On the modeler page the server validates the diagram alone, without a deployment.json
-// that could declare more lane names. Candidate groups written for Camunda move the task
-// into a lane on the server (engine/foreign/user_tasks.py): left to the server.
+// The lanes are the catalog's (the page's "groups"), their other names ("lane_aliases": a
+// role's id), or names the deployment's deployment.json declares ("declared_lanes": those of
+// the version being edited, which the page deploys again with it); the server checks nothing
+// when the catalog has no lanes, nor does this rule. Candidate groups written for Camunda
+// move the task into a lane on the server (engine/foreign/user_tasks.py): left to the server.
 import { catalogOf, foreignGroups, listed } from "./util.mjs";
 
 // Each flow node's lane, from every lane of the file in document order (the last one
@@ -33,10 +33,11 @@ export default function userTaskLane(options) {
   const catalog = catalogOf(options);
   let lanes = new Map();
 
-  // catalog.lane_of without a deployment's declarations
+  // Catalog.lane_of(name, declared) is not None
   function known(name) {
-    const group = name || "";
-    return catalog.lanes.has(group) || Object.prototype.hasOwnProperty.call(catalog.laneAliases, group);
+    const written = name || "";
+    const group = catalog.declaredLanes.has(written) ? catalog.declaredLanes.get(written) : written;
+    return catalog.lanes.has(group) || catalog.laneAliases.has(group);
   }
 
   function check(node, reporter) {

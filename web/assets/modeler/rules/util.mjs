@@ -35,17 +35,20 @@ export function listed(names, none = "无") {
 }
 
 // The page's catalog (#modeler-options: operations, form_keys, messages, groups,
-// lane_aliases) as sets; a list the page does not give is null: what needs it is not checked.
+// lane_aliases, declared_lanes) as sets and maps; a list the page does not give is null: what
+// needs it is not checked. Read at each lint, so that what the page adds later (forms attached
+// to the deployment) counts.
 export function catalogOf(options) {
   const given = options || {};
   const set = (list) => (Array.isArray(list) ? new Set(list) : null);
+  const map = (object) => new Map(object && typeof object === "object" ? Object.entries(object) : []);
   return {
     operations: set(given.operations),
     formKeys: set(given.form_keys),
     messages: set(given.messages),
     lanes: set(given.groups),
-    laneAliases: given.lane_aliases && typeof given.lane_aliases === "object"
-      ? given.lane_aliases : {},
+    laneAliases: map(given.lane_aliases),
+    declaredLanes: map(given.declared_lanes),
   };
 }
 
