@@ -21,7 +21,7 @@ import "bpmn-js-token-simulation/assets/css/bpmn-js-token-simulation.css";
 
 import spiffworkflow from "../../static/spiffworkflow.json";
 import CqpiPropertiesModule from "./properties.js";
-import linting from "./linting.js";
+import { lintConfig } from "./linting.js";
 import translations from "./translate.js";
 import { applyDeferredStyles, escape, withoutInlineStyles } from "./util.js";
 
@@ -48,7 +48,7 @@ function page() {
       parent: "#properties",
       layout: { groups: Object.fromEntries(OPEN_GROUPS.map((id) => [id, { open: true }])) },
     },
-    linting: { bpmnlint: linting, active: true },
+    linting: { bpmnlint: lintConfig(options), active: true },  // options: read at each lint
     cqpi: options,
     // a change reaches the diagram as it is typed: a debounced one could miss a deploy
     // clicked at once after it
