@@ -20,7 +20,7 @@ from engine.clock import now
 from engine.db import db
 from engine.definitions import specs_of
 from engine.models import Definition
-from registry import audit
+from registry import audit, jurisdictions
 from registry.applications import FormInvalid, NotAllowed
 from registry.calendar import BEIJING
 from registry.models import Project, User
@@ -46,6 +46,11 @@ KEY_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 PROJECT_FIELD = "project_number"
 """A start form's field that names the project the procedure is about: the instance is
 filed under that project's reviewers (its district or the city)."""
+
+DISTRICT_FIELD = "district"
+"""A start form's field that names a jurisdiction (its code, as in registry/data/
+jurisdictions.csv): without a project, the instance is filed under that district's
+reviewers."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,10 @@ def start(key: str, raw: Any, user: User) -> Started:
     else:
         data = {}
     scope, area, filed = _filed_under(user, data)
+    if scope is None and _unscoped_tasks(key):
+        raise FormInvalid({"_schema": [
+            f"此流程的任务按项目或区县分派：请在开始表单中填写项目编号（{PROJECT_FIELD}）"
+            f"或管理区县（{DISTRICT_FIELD}），否则无人能办理"]})
     business_key = _business_key(key)
     with engine.transaction():
         instance = engine.start(key, business_key=business_key, scope=scope, area=area,
@@ -157,4 +166,20 @@ def _filed_under(user: User, data: dict[str, Any]) -> tuple[str | None, str | No
         if project is None:
             raise FormInvalid({PROJECT_FIELD: [f"未找到您可办理的项目（项目编号 {number}）"]})
         return project.scope, project.location_code, {**filed, "project_id": project.id}
+    district = data.get(DISTRICT_FIELD)
+    if isinstance(district, str) and district:
+        if district not in jurisdictions.table():
+            raise FormInvalid({DISTRICT_FIELD: [f"未知的区县代码“{district}”"]})
+        return district, district, filed
     return scope_of(user), user.jurisdiction_code, filed
+
+
+def _unscoped_tasks(key: str) -> bool:
+    """Whether the current version of ``key`` has a user task filed under the instance's
+    scope (one without a scope of its own): with no scope, nobody would ever see it."""
+    spec, subs = specs_of(current(key).id)
+    every = [*spec.task_specs.values(), *(t for sub in subs.values()
+                                          for t in sub.task_specs.values())]
+    return any(getattr(t, "manual", False) and not (
+        (getattr(t, "extensions", None) or {}).get("properties", {}).get("scope"))
+        for t in every)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,39 @@ def test_the_task_page_takes_a_deployed_forms_json(client: Any, who: People) -> 
     assert done.status_code == 302
     db.session.expire_all()
     assert db.session.scalar(sa.select(Instance.status)) == InstanceStatus.COMPLETED
+
+
+def _district_check() -> list[tuple[str, bytes]]:
+    """The self-check as ``district_check``, whose start form names no project or a district."""
+    diagram = (TESTS / "bpmn" / "self_check.bpmn").read_text().replace('"self_check"',
+                                                                        '"district_check"')
+    form = json.loads((TESTS / "forms" / "self_check.form").read_text())
+    for component in form["components"]:
+        if component.get("key") == "project_number":
+            component["validate"].pop("required")
+    form["components"].insert(1, {"type": "textfield", "id": "Field_District", "key": "district",
+                                  "label": "管理区县"})
+    review = (TESTS / "forms" / "self_check_review.form").read_bytes()
+    return [("district_check.bpmn", diagram.encode()),
+            ("self_check.form", json.dumps(form, ensure_ascii=False).encode()),
+            ("self_check_review.form", review)]
+
+
+def test_without_a_project_the_start_names_the_district_or_is_refused(
+        client: Any, who: People) -> None:
+    """An enterprise has no district: the tasks of a procedure it starts without a project go
+    to the district its start form names; with neither, nobody could work them: refused."""
+    engine.deploy(_district_check(), engine.catalog())
+    plain = {k: v for k, v in START.items() if k != "project_number"}
+    refused = _start(client, who.unit.username, plain, "district_check")
+    assert refused.status_code == 422
+    assert "管理区县（district）" in refused.get_json()["errors"]["_schema"][0]
+    unknown = _start(client, who.unit.username, {**plain, "district": "999999"}, "district_check")
+    assert unknown.status_code == 422 and "district" in unknown.get_json()["errors"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Instance)) == 0
+
+    started = _start(client, who.unit.username, {**plain, "district": "500103"}, "district_check")
+    assert started.status_code == 201, started.get_json()
+    [task] = client.get("/api/v1/tasks", headers=login(client, "yz-reviewer")).get_json()
+    assert task["name"] == "区县审核"
+    assert client.get("/api/v1/tasks", headers=login(client, "jb-reviewer")).get_json() == []
