@@ -310,6 +310,8 @@ def test_the_ops_instance_list_filters_and_pages_by_key(demo_app: Flask) -> None
     assert shown(version="1", process="intake") == both and shown(version="9") == set()
     assert ops.get("/ops/instances?before=abc&version=x").status_code == 200  # ignored
     assert ops.get("/ops/instances?to=9999-12-31&from=0001-01-01").status_code == 200
+    listed = ops.get("/ops/instances?process=intake").get_data(as_text=True)
+    assert '<option value="intake" selected>工程项目信息入库（intake）</option>' in listed
 
 
 def test_a_sub_contract_names_its_general_contract_by_project_number(demo_app: Flask) -> None:

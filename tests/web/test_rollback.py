@@ -145,3 +145,22 @@ def test_non_analysts_cannot_use_the_page_button(app: Flask, client: Any,
     answer = client.post("/models/versioned/1/activate", data={"csrf_token": token})
     assert answer.status_code == 403
     assert started_version() == 2
+
+
+def test_after_a_rollback_instances_move_back_and_versions_compare_with_the_current(
+        app: Flask, client: Any, analyst: dict[str, str]) -> None:
+    """v3 deployed, an instance started on it, v2 made current again: v3's page offers to
+    move it back to v2 (the current one, chosen first) or v1, and the list compares each
+    version with the current one as well as with the newest."""
+    deploy("versioned_v3.bpmn")
+    assert started_version() == 3
+    db.session.commit()
+    assert client.post(ACTIVATE.format(2), headers=analyst).status_code == 200
+    sign_in(client, "analyst-1", "password-123")
+    page = client.get("/models/versioned/3").get_data(as_text=True)
+    assert '<option value="2" selected>v2（当前版本）</option>' in page
+    assert '<option value="1">v1（较早版本）</option>' in page
+    listing = client.get("/models").get_data(as_text=True)
+    assert "/models/versioned/diff?from=1&amp;to=2\">与当前版本比较" in listing
+    assert "/models/versioned/diff?from=2&amp;to=3\">与当前版本比较" in listing
+    assert "/models/versioned/diff?from=1&amp;to=3\">与最新版本比较" in listing

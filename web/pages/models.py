@@ -169,7 +169,8 @@ def model_deploy() -> Any:
 def model_edit() -> Any:
     definition = db.session.get(Definition, int_arg(request.args.get("definition")) or 0)
     catalog = engine.catalog()
-    own_forms = set(definition.forms or {}) if definition else set()
+    own_forms = {name for key, stored in ((definition.forms or {}) if definition else {}).items()
+                 for name in (key, stored["id"], PurePosixPath(stored["file"]).name)}
     declared = (definition.lanes or {}) if definition else {}
     return render_template("model_edit.html", definition=definition, ready=built("modeler"),
                            groups=sorted(catalog.lanes), operations=sorted(catalog.operations),

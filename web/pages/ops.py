@@ -64,7 +64,9 @@ def ops_instances() -> Any:
         business_keys=_keys_of_project(key) if key.isdigit() else None,
         started_from=_day(args.get("from")), started_before=_day(args.get("to"), after=1),
         has_incident=incident, before_id=int_arg(args.get("before")), per_page=PER_PAGE)
-    processes = sorted({d.key for d, _n in queries.versions()})
+    named = {d.key: d.name or d.key for d, _n in sorted(queries.versions(),
+                                                         key=lambda v: v[0].version)}
+    processes = sorted(named.items(), key=lambda item: (item[1], item[0]))  # newest names
     return render_template("ops_instances.html", rows=rows, args=args,
                            counts=queries.counts_by_status(), statuses=STATUSES,
                            processes=processes, districts=jurisdictions.table(),
