@@ -27,7 +27,7 @@ from . import history, holders, queue, schedule
 from .clock import now
 from .db import db, remove_session
 from .errors import Conflict, EngineError, StepOverBudget
-from .models import Instance, Job, JobStatus, Timer, WaitStatus
+from .models import Instance, InstanceStatus, Job, JobStatus, Timer, WaitStatus
 from .runtime import (
     ACTIVE,
     RUN_JOB,
@@ -158,7 +158,7 @@ def _run(job_id: int) -> tuple[str, list[int]]:
     job, instance = found
     if job.status != JobStatus.PENDING or job.run_after > now() or instance.status not in ACTIVE:
         db.session.rollback()
-        return "skipped", []
+        return _park_if_paused(Job, job_id), []
     context = {"instance_id": job.instance_id, "business_key": instance.business_key,
                "job_id": job.id, "idempotency_key": f"cqpi-job-{job.id}",
                "attempt": job.attempts + 1, "scope": instance.scope}
@@ -284,8 +284,21 @@ def _fire(timer_id: str) -> tuple[str, list[int]]:
         db.session.commit()
         return "failed", []
     if following is None:
-        return "skipped", []
+        return _park_if_paused(Timer, timer_id), []
     return "fired", following
+
+
+def _park_if_paused(model: Any, row_id: Any) -> str:
+    """A due job or timer of a suspended instance is parked until resume clears the mark
+    (control.resume): left enqueued, the sweeps would put it on the queue again and again.
+    The instance's status is read in the same statement, so a resume that commits first
+    wins."""
+    waiting = Job.status == JobStatus.PENDING if model is Job else Timer.status == WaitStatus.OPEN
+    suspended = sa.select(Instance.id).where(Instance.status == InstanceStatus.SUSPENDED)
+    result: Any = db.session.execute(sa.update(model).where(
+        model.id == row_id, waiting, model.instance_id.in_(suspended)).values(enqueued_at=PARKED))
+    db.session.commit()
+    return "parked" if result.rowcount else "skipped"
 
 
 def tick(limit: int = 500) -> dict[str, int]:

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy.exc import OperationalError
 
 import engine
-from engine import jobs
+from engine import clock, jobs
 from engine.clock import now
 from engine.db import db
 from engine.models import Event, Incident, Instance, Job, Timer, UserTask
@@ -94,9 +94,12 @@ def test_suspended_instance_does_not_move_until_resumed(app: Flask) -> None:
     engine.resume(inst.id, actor="ops")
     engine.complete_task(task.id, {}, actor="alice")
     engine.suspend(inst.id, actor="ops")
-    work(app)  # the job is skipped while suspended ...
+    work(app)  # the job is skipped while suspended, and parked: no sweep enqueues it again
     assert fresh(Instance, inst.id).status == "suspended"
     assert CALLS.seen == []
+    [job] = db.session.scalars(sa.select(Job).filter_by(instance_id=inst.id)).all()
+    assert fresh(Job, job.id).enqueued_at == jobs.PARKED
+    assert jobs.tick()["jobs"] == 0
     engine.resume(inst.id, actor="ops")  # ... and runs after resume
     assert fresh(Instance, inst.id).status == "running"
     drain(app)
@@ -104,6 +107,22 @@ def test_suspended_instance_does_not_move_until_resumed(app: Flask) -> None:
     reasons = [e.data for e in db.session.scalars(
         sa.select(Event).filter_by(kind="instance_suspended").order_by(Event.id))]
     assert reasons[0] == {"reason": "核查中"}
+
+
+def test_a_due_timer_of_a_suspended_instance_waits_parked_for_resume(app: Flask) -> None:
+    inst = start_push(app)
+    drain(app)
+    [timer] = db.session.scalars(sa.select(Timer)).all()
+    engine.suspend(inst.id, actor="ops", reason="核查中")
+    clock.travel(timedelta(hours=2))
+    assert jobs.tick()["timers"] == 1
+    work(app)  # not fired while suspended ...
+    assert fresh(Timer, timer.id).status == "open"
+    assert fresh(Timer, timer.id).enqueued_at == jobs.PARKED
+    assert jobs.tick()["timers"] == 0  # ... and not enqueued again and again
+    engine.resume(inst.id, actor="ops")
+    drain(app)  # fired after resume
+    assert fresh(Timer, timer.id).status == "done"
 
 
 def test_terminate_cancels_every_wait(app: Flask) -> None:
