@@ -32,8 +32,8 @@ const BLANK = `<?xml version="1.0" encoding="UTF-8"?>
 <bpmndi:BPMNShape id="Event_Start_di" bpmnElement="Event_Start"><dc:Bounds x="180" y="160" width="36" height="36"/></bpmndi:BPMNShape>
 </bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>`;
 
+// The properties panel's groups shown open: what the engine reads.
 const OPEN_GROUPS = ["general", "cqpi", "cqpi-parameters", "timer", "message"];
-/* The properties panel's groups shown open: what the engine reads. */
 
 function page() {
   const holder = document.getElementById("modeler");
