@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 Handler = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any] | None]
@@ -38,6 +39,10 @@ class Catalog:
     form_kinds: dict[str, Callable[[Any], list[str]]] = field(default_factory=dict)
     """Kinds of form a deployment may hold ("form-js", "json-schema") -> the check of one
     document of that kind (its problems, in words for analysts)."""
+    due_at: Callable[[datetime, str], datetime | None] | None = None
+    """When a user task created at a time (naive UTC) with a ``dueIn`` duration is due, by
+    the application's calendar (working days); None from it, or no hook, and the engine adds
+    the duration as elapsed time."""
 
     def add_operation(self, name: str, handler: Handler) -> None:
         if name in self.operations and self.operations[name] is not handler:

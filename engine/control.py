@@ -77,7 +77,7 @@ def retry(instance_id: int, actor: str | None) -> int:
     """Give every open incident of the instance a fresh set of attempts; returns how many."""
     instance = _get(instance_id)
     if instance.status in ENDED or instance.status == InstanceStatus.SUSPENDED:
-        raise InvalidState(f"实例状态为 {instance.status}，不能重试")
+        raise InvalidState(f"实例{status_label(instance.status)}，不能重试")
     incidents = _resolve_incidents(instance_id)
     if not incidents:
         raise InvalidState("该实例没有待处理的故障")

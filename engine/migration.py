@@ -35,10 +35,10 @@ from .db import db
 from .definitions import specs_of
 from .errors import EngineError, InvalidState, NotFound
 from .expressions import script_engine
-from .models import Definition, Instance, UserTask, WaitStatus
+from .models import Definition, Instance, UserTask, WaitStatus, status_label
 from .runtime import _commit, _settings, _Step
 from .specs import Workflow
-from .waits import USER, Wait, _row, snapshot
+from .waits import USER, Wait, _row, snapshot, user_task_due
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def _plan(instance: Instance, target: Definition) -> _Plan:
 def _refusals(instance: Instance, target: Definition) -> list[str]:
     """The reasons that do not depend on the diagrams."""
     if instance.status in ENDED:
-        return [f"实例已结束（{instance.status}），不能迁移"]
+        return [f"实例已结束（{status_label(instance.status)}），不能迁移"]
     source = _definition(instance.definition_id)
     reasons = []
     if source.key != target.key:
@@ -299,4 +299,4 @@ def _refresh_user_tasks(instance: Instance, before: dict[str, Wait],
         row.element_id, row.name = fresh.element_id, fresh.name
         row.candidate_group, row.form_key, row.scope = (
             fresh.candidate_group, fresh.form_key, fresh.scope)
-        row.due_at = fresh.due_at and row.created_at + (fresh.due_at - fresh.created_at)
+        row.due_at = user_task_due(waits[row.id].task, row.created_at)

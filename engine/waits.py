@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -163,7 +164,7 @@ def _close(waits: list[Wait]) -> None:
 def _row(instance: Instance, wait: Wait, settings: Settings) -> Any:
     task, spec, key = wait.task, wait.task.task_spec, wait.task_id
     if wait.kind == USER:
-        props = (getattr(spec, "extensions", None) or {}).get("properties", {})
+        props = _properties(spec)
         created = now()
         scope = props.get("scope")
         return UserTask(id=key, instance_id=instance.id, element_id=spec.bpmn_id,
@@ -187,9 +188,24 @@ def _row(instance: Instance, wait: Wait, settings: Settings) -> Any:
                        correlation_key=instance.business_key)
 
 
+def _properties(spec: Any) -> dict[str, Any]:
+    return (getattr(spec, "extensions", None) or {}).get("properties", {})
+
+
+def user_task_due(task: Any, created: datetime) -> datetime | None:
+    """When a user task created at ``created`` is due by its ``dueIn`` (None: no due date)."""
+    return _due(created, _properties(task.task_spec).get("dueIn"))
+
+
 def _due(start: datetime, duration: str | None) -> datetime | None:
+    """``start`` plus ``duration`` as the catalog's ``due_at`` hook counts it (the
+    application's working days), else as elapsed time."""
     if not duration:
         return None
+    hook = getattr(current_app.extensions.get("cqpi.catalog"), "due_at", None)
+    found = hook(start, duration) if hook is not None else None
+    if found is not None:
+        return found
     parsed = TimerEventDefinition.parse_iso_duration(duration)
     return start + TimerEventDefinition.get_timedelta_from_start(parsed)
 

@@ -3,7 +3,13 @@ them; stage data and task forms are validated by their own schemas in this packa
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, post_dump, validate
+
+from engine.db import db
+from engine.models import Instance, InstanceStatus
+from registry import deadlines
 
 from .base import FormSchema
 
@@ -63,6 +69,25 @@ class TaskOut(Schema):
     created_at = fields.DateTime()
     due_at = fields.DateTime(allow_none=True)
     instance_id = fields.Integer()
+    working_days_left = fields.Integer(dump_only=True, allow_none=True, metadata={
+        "description": "working days after today up to the last day (A-8); negative: the "
+                       "working days it is overdue by; null without a due date"})
+    overdue = fields.Boolean(dump_only=True)
+    due_text = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "the due date as people read it: 12月15日（剩 3 个工作日）, "
+                       "12月15日（已超期 2 个工作日）"})
+    suspended = fields.Boolean(dump_only=True, metadata={
+        "description": "its procedure is suspended by ops: shown, but completing it is "
+                       "refused (409) until it is resumed"})
+
+    @post_dump(pass_original=True)
+    def _deadline(self, data: dict[str, Any], task: Any, **_: Any) -> dict[str, Any]:
+        deadline = deadlines.describe(getattr(task, "due_at", None))
+        instance = db.session.get(Instance, task.instance_id)
+        return {**data, "working_days_left": deadline and deadline.working_days_left,
+                "overdue": bool(deadline and deadline.overdue),
+                "due_text": deadline and deadline.text,
+                "suspended": instance is not None and instance.status == InstanceStatus.SUSPENDED}
 
 
 class EventOut(Schema):

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import engine
 from engine.clock import now
 from engine.db import db
+from lifecycle.keys import inspection_key
 from registry.models import Complaint, Inspection, Project
 
 from . import params as params_
@@ -33,7 +34,7 @@ def open_inspection(project_id: int, trigger: str, *, complaint_id: int | None =
             if complaint is not None:
                 complaint.status = "inspecting"
         db.session.commit()
-    key = f"inspection-{inspection.id}"
+    key = inspection_key(inspection.id)
     if engine.instance_by_key(key) is None:
         project = db.session.get(Project, project_id)
         engine.start(PROCESS, business_key=key, scope="city", actor="system",

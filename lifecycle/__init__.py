@@ -18,6 +18,7 @@ The API, the pages and the handlers call these; none moves a status by itself. D
 from __future__ import annotations
 
 from engine.catalog import Catalog
+from registry import deadlines
 
 from . import events, guards, keys, states, submission, tasks
 from .events import MESSAGES
@@ -36,3 +37,4 @@ def register(catalog: Catalog) -> None:
     catalog.add_lane_aliases({str(role): group for group, role in LANE_ROLES.items()})
     catalog.add_messages(MESSAGES)
     catalog.incident_listeners.append(events.incident_opened)
+    catalog.due_at = deadlines.task_due  # dueIn of whole days counts working days

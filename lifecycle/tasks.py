@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import engine
 from engine.clock import now
 from engine.db import db
-from engine.models import Instance, UserTask, WaitStatus
+from engine.models import Instance, InstanceStatus, UserTask, WaitStatus
 from registry import applications, publicity
 from registry.models import Application, AppStatus, Role, User
 from registry.users import scope_of
@@ -70,6 +70,29 @@ def open_task(task_id: str, user: User) -> UserTask:
     return task
 
 
+SUSPENDED = "该任务所属流程已暂停办理（运维人员已挂起该流程），恢复后方可提交办理结果"
+"""Why a task of a suspended instance is shown but cannot be worked."""
+
+
+class TaskSuspended(engine.Conflict):
+    """The task's instance is suspended: nothing of it may be done until ops resume it."""
+
+
+def suspended_instances(instance_ids: set[int]) -> set[int]:
+    """Which of these instances are suspended (their tasks shown as 暂停办理): one query."""
+    if not instance_ids:
+        return set()
+    return set(db.session.scalars(sa.select(Instance.id).where(
+        Instance.id.in_(instance_ids), Instance.status == InstanceStatus.SUSPENDED)))
+
+
+def check_workable(task: UserTask) -> None:
+    """TaskSuspended when ``task``'s instance is suspended (checked before its form, so that
+    nobody corrects a form only to be refused for this)."""
+    if suspended_instances({task.instance_id}):
+        raise TaskSuspended(SUSPENDED)
+
+
 def json_safe(value: Any) -> Any:
     """Form data as JSON: dates in ISO form, decimals as strings."""
     if isinstance(value, dict):
@@ -89,7 +112,8 @@ def complete_task(task_id: str, raw: dict[str, Any], user: User) -> Instance:
     the objections) is written in the same transaction as the step.
 
     Raises engine.NotFound, applications.NotAllowed, applications.FormInvalid,
-    rules.RuleViolation, engine.Conflict (states.StatusConflict), engine.InvalidState.
+    rules.RuleViolation, engine.Conflict (states.StatusConflict, TaskSuspended),
+    engine.InvalidState.
     """
     return complete(open_task(task_id, user), raw, user)
 
@@ -97,6 +121,7 @@ def complete_task(task_id: str, raw: dict[str, Any], user: User) -> Instance:
 def complete(task: UserTask, raw: dict[str, Any], user: User) -> Instance:
     """``complete_task`` for a task the caller has opened already (``open_task`` or
     ``visible_task``): not read again."""
+    check_workable(task)
     data = forms.of_task(task).load(raw)
     application = keys.application_of(task.instance_id)
     with engine.transaction():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -132,7 +131,9 @@ def test_waiting_instances_move_to_v2_and_follow_its_new_path(app: Flask) -> Non
     deploy(V1)
     reviewing, entering = at_review(), at_enter()
     before = open_task(reviewing)
-    assert (before.name, before.due_at - before.created_at) == ("审核", timedelta(days=5))
+    due = engine.catalog().due_at  # the application counts days as working days
+    assert due is not None
+    assert (before.name, before.due_at) == ("审核", due(before.created_at, "P5D"))
     assert deploy(V2)[0].version == 2
 
     results = engine.migrate([reviewing, entering], version(2).id, actor="ops",
@@ -143,7 +144,7 @@ def test_waiting_instances_move_to_v2_and_follow_its_new_path(app: Flask) -> Non
     assert (moved.definition_id, moved.status, moved.lock_version) == (version(2).id, "waiting", 3)
     after = open_task(reviewing)  # the same task, its row re-derived from v2
     assert (after.id, after.name, after.created_at) == (before.id, "逐项审核", before.created_at)
-    assert after.due_at - after.created_at == timedelta(days=10)
+    assert after.due_at == due(after.created_at, "P10D")  # still from its arrival
     [event] = [e for e in events(reviewing) if e.kind == "instance_migrated"]
     assert (event.actor, event.data) == (
         "ops", {"from_version": 1, "to_version": 2, "reason": "新增确认环节"})
@@ -193,8 +194,8 @@ def test_finished_instances_are_refused(app: Flask) -> None:
     engine.terminate(terminated, actor="ops")
     deploy(V2)
     results = engine.migrate([completed, terminated], version(2).id, actor="ops")
-    assert results == [Result(completed, False, "实例已结束（completed），不能迁移"),
-                       Result(terminated, False, "实例已结束（terminated），不能迁移")]
+    assert results == [Result(completed, False, "实例已结束（已完成），不能迁移"),
+                       Result(terminated, False, "实例已结束（已终止），不能迁移")]
     assert fresh(completed).definition_id == fresh(terminated).definition_id == version(1).id
 
 

@@ -3,7 +3,6 @@ checklist, documents uploaded with the decision, the task's form for everything 
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,13 +17,13 @@ from engine.models import Definition, Instance, UserTask
 from engine.state import data_of
 from forms.codes import REVIEW_ITEMS
 from forms.html import parse, render
-from lifecycle import application_id_of
+from lifecycle import application_id_of, keys
 from lifecycle import forms as task_forms
 from lifecycle import tasks as work
 from lifecycle.guards import ATTACHMENT_OF_FORM
 from registry import applications as apps
-from registry import jurisdictions
-from registry.calendar import BEIJING, Calendar
+from registry import deadlines, jurisdictions
+from registry.calendar import Calendar
 from registry.models import (
     Application,
     Complaint,
@@ -68,15 +67,21 @@ def _procedures(tasks: list[UserTask]) -> dict[int, tuple[str | None, str]]:
     return {i: (key, name) for i, key, name in rows}
 
 
+def _inspected_projects(tasks: list[UserTask]) -> dict[int, Project]:
+    """The project each key inspection's task inspects (R-SUP-7), by instance id: read off
+    the instances' business keys, one query."""
+    wanted = {keys.inspection_id_of(key): i for i, (key, _name) in _procedures(tasks).items()}
+    wanted.pop(None, None)
+    rows = db.session.execute(sa.select(Inspection.id, Project).join(
+        Project, Project.id == Inspection.project_id).where(
+        Inspection.id.in_(wanted))).all() if wanted else []
+    return {wanted[i]: project for i, project in rows}
+
+
 def due_text(task: UserTask, calendar: Calendar) -> tuple[str, bool]:
-    """The due date in working days, and whether the task is overdue."""
-    if task.due_at is None:
-        return "无期限", False
-    today = now().replace(tzinfo=UTC).astimezone(BEIJING).date()
-    due = task.due_at.replace(tzinfo=UTC).astimezone(BEIJING).date()
-    if task.due_at < now():
-        return f"已超期 {max(calendar.workdays_between(due, today), 1)} 个工作日", True
-    return f"剩余 {calendar.workdays_between(today, due)} 个工作日（{due.isoformat()}）", False
+    """The due date with the working days left (A-8), and whether the task is overdue."""
+    deadline = deadlines.describe(task.due_at, calendar)
+    return (deadline.text, deadline.overdue) if deadline else ("无期限", False)
 
 
 @bp.get("/tasks")
@@ -91,15 +96,18 @@ def tasks() -> Any:
         form_key=args.get("form_key") or None,
         process=args.get("process") if args.get("process") in PROCESSES else None,
         due_before=now() if args.get("overdue") else None,
-        area=args.get("jurisdiction") or None,
+        area=(args.get("jurisdiction") or None) if user.role == Role.CITY else None,
         page=page, per_page=25, order="due" if args.get("order") == "due" else "created"))
-    calendar = Calendar.load(now().date() - timedelta(days=60), 460)
+    calendar = deadlines.around_today()
     subjects = _subjects(found)  # one query for the page's applications
     procedures = _procedures(found)
     rows = [(t, subjects.get(t.instance_id), procedures.get(t.instance_id),
              *due_text(t, calendar)) for t in found]
     return render_template("tasks.html", rows=rows, args=args, processes=PROCESSES,
-                           forms=FORM_TITLES, districts=jurisdictions.table(), page=page)
+                           forms=FORM_TITLES, page=page,
+                           districts=jurisdictions.table() if user.role == Role.CITY else None,
+                           suspended=work.suspended_instances({t.instance_id for t in found}),
+                           inspected=_inspected_projects(found))
 
 
 FORM_TITLES = {"review": "逐项核实", "amendment": "修改或撤回", "objection_ruling": "异议处理",
@@ -112,13 +120,17 @@ FORM_TITLES = {"review": "逐项核实", "amendment": "修改或撤回", "object
 @session.signed_in(*REVIEWERS)
 def task(task_id: str) -> Any:
     user = session.user()
-    row = work.visible_task(task_id, user)
+    row, done = _opened(task_id, user)
     subject = _subjects([row]).get(row.instance_id)
     data, errors, status = {}, {}, 200
     form = task_forms.of_task(row)
+    suspended = bool(work.suspended_instances({row.instance_id}))
     if request.method == "POST":
         try:
             data = _posted(form)
+            if done is not None:  # someone was first: say so, keep what was entered
+                raise engine.Conflict(done)
+            work.check_workable(row)  # before the form's checks and any upload is stored
             if row.form_key in UPLOAD_KIND:
                 data = _with_document(row, subject, user, data)
             work.complete(row, data, user)
@@ -132,13 +144,29 @@ def task(task_id: str) -> Any:
             status = 422
         except (apps.NotAllowed, engine.Conflict, engine.InvalidState,
                 engine.StepFailed) as exc:
-            flash(str(exc), "error")
+            flash(f"{str(exc).rstrip('。')}。已填写的内容保留在下方", "error")
             status = 409
+        suspended = bool(work.suspended_instances({row.instance_id}))
+    inspected = _inspected_projects([row]).get(row.instance_id)
     return render_template("task.html", task=row, d=dossier.build(subject) if subject else None,
                            form=_form(row, form, subject, data, errors), forms=FORM_TITLES,
                            objections=_objections(subject), upload=row.form_key in UPLOAD_KIND,
                            deployed_form=form.kind if form.product is None else None,
-                           instance_data=None if subject else _instance_data(row)), status
+                           instance_data=None if subject else _instance_data(row),
+                           deadline=deadlines.describe(row.due_at), suspended=suspended,
+                           done=done, inspected=inspected), status
+
+
+def _opened(task_id: str, user: User) -> tuple[UserTask, str | None]:
+    """The task ``user`` may work, and why it can no longer be done (someone was first) when
+    a form is posted to it: the page then shows what was entered with the refusal."""
+    try:
+        return work.visible_task(task_id, user), None
+    except engine.Conflict as exc:
+        row = db.session.get(UserTask, task_id)
+        if request.method != "POST" or row is None:
+            raise
+        return row, str(exc)
 
 
 def _posted(form: task_forms.Form) -> dict[str, Any]:
