@@ -57,6 +57,7 @@ def init_app(app: Flask) -> None:
         board,
         errors,
         inbox,
+        lists,
         model_forms,
         models,
         ops,
