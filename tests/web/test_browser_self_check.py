@@ -75,6 +75,27 @@ def _fill(field: Any, text: str) -> None:
     expect(field).to_have_value(text)
 
 
+def _field(form: Any, label: str) -> Any:
+    """The form-js field (label, input, description, errors) of the input labelled so: the
+    innermost, not a group around it."""
+    return form.locator(".fjs-form-field", has=form.page.get_by_label(label)).last
+
+
+def _refused_on_field(page: Any, label: str, message: str) -> Any:
+    """A page the server refused: its ``message`` on the field labelled so, as form-js shows
+    its own (red, the message under the input, aria-invalid), and no list of errors left
+    above the form; the field."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    page.wait_for_selector("[data-formjs][data-ready=true]")
+    form = page.locator("[data-formjs]")
+    field = _field(form, label)
+    expect(field.locator(".fjs-form-field-error")).to_have_text(message)
+    expect(field).to_have_class(re.compile(r"\bfjs-has-errors\b"))
+    expect(form.get_by_label(label)).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#form-errors")).to_have_count(0)
+    return field
+
+
 def _start(page: Any, site: str, shot: Shots) -> str:
     """The builder fills the start form: a malformed number (form-js refuses it on the page),
     a project that is not theirs (the server refuses it, the entries kept), then theirs."""
@@ -100,16 +121,20 @@ def _start(page: Any, site: str, shot: Shots) -> str:
 
     _fill(form.get_by_label("项目编号"), "5001039999999999")
     page.click("#start-submit")
-    page.wait_for_selector("#form-errors >> text=未找到您可办理的项目")
-    page.wait_for_selector("[data-formjs][data-ready=true]")
-    form = page.locator("[data-formjs]")
+    number = _refused_on_field(page, "项目编号",
+                               "未找到您可办理的项目（项目编号 5001039999999999）")
     expect = pytest.importorskip("playwright.sync_api").expect  # waits for form-js to draw
+    form.get_by_label("项目编号").focus()
+    form.get_by_label("情况说明").focus()  # a blur re-checks the field: the message stays
+    expect(number.locator(".fjs-form-field-error")).to_contain_text("未找到您可办理的项目")
     expect(form.get_by_label("情况说明")).to_have_value("建筑面积登记有误，已按竣工图更正")
     expect(form.get_by_label("完成比例（%）")).to_have_value("80")
     expect(form.get_by_label("面积有误")).to_be_checked()
     shot(page, "start-refused-by-server-entries-kept")
 
     _fill(form.get_by_label("项目编号"), NUMBER)
+    expect(number.locator(".fjs-form-field-error")).to_have_count(0)  # edited: gone
+    expect(form.locator(".fjs-has-errors")).to_have_count(0)
     form.locator("button:has-text('提交')").click()  # the form's own button sends the page
     page.wait_for_selector("text=已提交“项目数据年度自查”")
     found = re.search(r"self_check-\d{8}-[2-9A-Z]{6}", page.inner_text("main"))

@@ -19,6 +19,7 @@ from registry import demo
 from tests.lifecycle.test_starts import deployment
 from tests.processes.helpers import deploy_processes
 from tests.web.test_pages import csrf, sign_in
+from web.pages.pages_util import field_errors
 
 NUMBER = "5001032024010001"
 """The demo builder's project in Yuzhong: its district reviewer is yuzhong."""
@@ -27,6 +28,9 @@ START = {"project_number": NUMBER, "data_accurate": "no",
          "explanation": "建筑面积登记有误"}
 VALUES = re.compile(r'<script type="application/json" id="task-form-values">(.*?)</script>',
                     re.DOTALL)
+ERRORS = re.compile(r'<script type="application/json" id="task-form-errors">(.*?)</script>',
+                    re.DOTALL)
+HOSTILE = "</script><script>alert(1)</script>"
 
 
 @pytest.fixture
@@ -115,6 +119,41 @@ def test_a_refused_start_keeps_what_was_entered_and_names_the_field(deployed: Fl
     assert "未找到您可办理的项目" in page
     assert _shown_values(page) == stranger
     assert _instances() == 0
+
+
+def test_a_refused_forms_errors_come_as_json_for_formview_to_put_on_the_fields(
+        deployed: Flask) -> None:
+    """The errors by field key in a JSON block the container names (formview.js puts them on
+    the fields), and listed above the form by key (it keeps those of no field); a posted key
+    that closes the script is escaped in both, and nothing is started."""
+    qiye = _client(deployed, "qiye")
+    refused = _start(qiye, {**START, "project_number": "5001039999999999", HOSTILE: "x"})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert HOSTILE not in page and "<script>alert" not in page
+    assert 'data-formjs-errors="task-form-errors" data-formjs-error-list="form-errors"' in page
+    found = ERRORS.search(page)
+    assert found, "no errors block on the page"
+    assert json.loads(found.group(1)) == {HOSTILE: [f"表单中没有“{HOSTILE[:40]}”这一项"]}
+    assert 'data-key="&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page
+    # the form's own problems known, the server's check of the project comes next
+    refused = _start(qiye, {**START, "project_number": "5001039999999999"})
+    page = refused.get_data(as_text=True)
+    found = ERRORS.search(page)
+    assert found and json.loads(found.group(1)) == {
+        "project_number": ["未找到您可办理的项目（项目编号 5001039999999999）"]}
+    assert '<li data-key="project_number">未找到您可办理的项目' in page
+    refused = _start(qiye, {**START, "progress": {"percent": 120, "checked_on": "2026-03-02"}})
+    found = ERRORS.search(refused.get_data(as_text=True))
+    assert found and list(json.loads(found.group(1))) == ["progress.percent"]
+    assert "task-form-errors" not in qiye.get("/start/self_check").get_data(as_text=True)
+    assert _instances() == 0
+
+
+def test_a_refusals_errors_read_by_field_key() -> None:
+    assert field_errors({"_schema": ["整体"], "a": "一条", "g": {"b": ["嵌套"], "c": None},
+                         "n": None}) == {"_schema": ["整体"], "a": ["一条"], "g.b": ["嵌套"]}
+    assert field_errors(None) == {} and field_errors(["x"]) == {}
 
 
 def test_another_roles_or_a_product_procedure_or_a_forged_post_is_refused(
