@@ -98,6 +98,8 @@ class Instance(Base):
         # two racing starts the database lets one win
         sa.Index("uq_engine_instance_active_key", "business_key", unique=True,
                  postgresql_where=sa.text(ACTIVE_KEY), sqlite_where=sa.text(ACTIVE_KEY)),
+        # a person's own instances, newest first (我发起的)
+        sa.Index("ix_engine_instance_started_by", "started_by", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,6 +109,9 @@ class Instance(Base):
     area: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     """A label the caller files the instance under and filters inboxes by (cqpi: the project's
     jurisdiction); the engine gives it no meaning."""
+    started_by: Mapped[str | None] = mapped_column(sa.String(200))
+    """The person who started the instance (their username), whose own list shows it; None
+    for the instances the system starts (timers, schedules, other procedures)."""
     status: Mapped[str] = mapped_column(sa.String(16))
     state: Mapped[bytes] = mapped_column(sa.LargeBinary)
     serializer_version: Mapped[str] = mapped_column(sa.String(16))

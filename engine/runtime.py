@@ -236,15 +236,19 @@ def _write(step: _Step, after: dict[str, Wait]) -> None:
 
 def start(key: str, *, business_key: str | None = None, data: dict[str, Any] | None = None,
           scope: str | None = None, actor: str | None = None,
-          area: str | None = None) -> Instance:
-    """Start the latest version of process ``key`` and run it until every path waits."""
+          area: str | None = None, started_by: str | None = None) -> Instance:
+    """Start the latest version of process ``key`` and run it until every path waits.
+    ``actor`` is who the history names (a username, or a label such as ``system``);
+    ``started_by`` is the person whose own list of started instances shows it (a username;
+    None, the default, for what the system starts), kept apart from ``actor`` so that no
+    label the system writes can ever be read as someone's username."""
     definition = latest(key)
     spec, subs = specs_of(definition.id)
     workflow = state.new_workflow(spec, subs)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data or {})
     instance = Instance(definition_id=definition.id, business_key=business_key, scope=scope,
-                        area=area, status=InstanceStatus.RUNNING,
+                        area=area, started_by=started_by, status=InstanceStatus.RUNNING,
                         serializer_version=state.VERSION)
     step = _Step(instance, workflow, {})
     step.record("instance_started", actor=actor,

@@ -1,12 +1,18 @@
 """Schemas of the process API's answers: the versions of each process (which one is current),
 what a deploy did, making a version current (analysts); the procedures a user may start,
-a started instance, and a task's or start event's form (the OpenAPI document shows them)."""
+a started instance, the instances a user started, and a task's or start event's form (the
+OpenAPI document shows them)."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from engine.models import STATUS_LABELS, InstanceStatus
+
 OUTCOMES = ("created", "unchanged", "reactivated")
+
+STATUS_TEXT = "；".join(f"{status}：{label}" for status, label in STATUS_LABELS.items())
+"""An instance's statuses and their labels, for the document."""
 
 
 class VersionOut(Schema):
@@ -77,3 +83,23 @@ class StartedOut(Schema):
     process = fields.String()
     version = fields.Integer()
     message = fields.String()
+
+
+
+class StartedInstanceOut(Schema):
+    instance_id = fields.Integer()
+    business_key = fields.String(allow_none=True, metadata={
+        "description": "业务编号：办理其他事项启动的为“流程标识-年月日-6 位随机字符”，"
+                       "申请的流程为 application-申请编号"})
+    process = fields.String(metadata={"description": "流程标识（BPMN 流程 id）"})
+    process_name = fields.String(allow_none=True, metadata={"description": "流程（事项）名称"})
+    version = fields.Integer(metadata={"description": "实例运行的流程版本"})
+    status = fields.String(validate=validate.OneOf([s.value for s in InstanceStatus]),
+                           metadata={"description": STATUS_TEXT})
+    status_label = fields.String(metadata={"description": "状态的中文名称"})
+    started_at = fields.DateTime(metadata={"description": "发起时间（UTC）"})
+    ended_at = fields.DateTime(allow_none=True,
+                               metadata={"description": "结束时间（UTC），未结束为 null"})
+    current_tasks = fields.List(fields.String(), metadata={
+        "description": "当前环节：实例正在等待办理的用户任务名称，按产生先后；"
+                       "等待系统处理、期限或消息，或已结束时为空列表"})

@@ -122,12 +122,21 @@ def start(key: str, raw: Any, user: User) -> Started:
     business_key = _business_key(key)
     with engine.transaction():
         instance = engine.start(key, business_key=business_key, scope=scope, area=area,
-                                actor=user.username, data={**json_safe(data), **filed})
+                                actor=user.username, started_by=user.username,
+                                data={**json_safe(data), **filed})
         version = db.session.scalar(sa.select(Definition.version).where(
             Definition.id == instance.definition_id)) or 0
         audit.record(user.username, "process_started", f"instance:{instance.id}",
                      {"process": key, "version": version, "business_key": business_key})
     return Started(instance.id, business_key, key, version)
+
+
+def started(user: User, *, offset: int = 0, limit: int = 20) -> list[queries.StartedInstance]:
+    """What ``user`` started (我发起的), newest first: the procedures they started here and,
+    for an enterprise user, the procedures of the applications they submitted, each with the
+    tasks it waits on now. Only their own: never another user's, not even a colleague's in
+    the same organisation; never what the system started."""
+    return queries.started_by(user.username, offset=offset, limit=limit)
 
 
 def _business_key(key: str) -> str:

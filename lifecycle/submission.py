@@ -43,7 +43,8 @@ def submit(application_id: int, user: User, note: str = "") -> Application:
         instance = engine.start(PROCESS_OF_KIND[application.kind],
                                 business_key=keys.business_key(application.id),
                                 data=start_data(application), scope=application.project.scope,
-                                area=application.project.location_code, actor=user.username)
+                                area=application.project.location_code, actor=user.username,
+                                started_by=user.username)  # 我发起的: the submitter's
         application.instance_id = instance.id
     return application
 

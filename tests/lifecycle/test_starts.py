@@ -35,14 +35,20 @@ def deployment() -> list[tuple[str, bytes]]:
               for name in ("self_check.form", "self_check_review.form")]]
 
 
-@pytest.fixture
-def who(app: Flask) -> People:
+def self_check_people() -> People:
+    """``signed_people()`` with the self-check deployed and the enterprise's project
+    ``NUMBER`` in Yuzhong (its district reviewer is ``yz-reviewer``)."""
     people = signed_people()
     engine.deploy(deployment(), engine.catalog())
     project = factory.project(people.org, location="500103")
     project.project_number = NUMBER
     db.session.commit()
     return people
+
+
+@pytest.fixture
+def who(app: Flask) -> People:
+    return self_check_people()
 
 
 def _start(client: Any, user: str, body: dict[str, Any], key: str = "self_check") -> Any:

@@ -1,5 +1,5 @@
 """``/api/v1/processes``, for the people who work them: the procedures the caller may start,
-a procedure's start form, and starting one (issue 17)."""
+a procedure's start form, starting one (issue 17), and what the caller started (我发起的)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 from flask import request
 from flask_smorest import Blueprint
 
-from forms.processes_api import FormOut, StartableOut, StartedOut
+from forms.api import Page
+from forms.processes_api import FormOut, StartableOut, StartedInstanceOut, StartedOut
 from lifecycle import starts
 from registry.applications import FormInvalid
 
@@ -31,6 +32,22 @@ def startable() -> Any:
              "version": e.definition.version, "lane": e.lane,
              "has_start_form": e.form_key is not None, "start_form": e.form_key}
             for e in starts.startable(signed_in_user())]
+
+
+@blp.get("/started")
+@signed_in
+@blp.arguments(Page, location="query")
+@blp.response(200, StartedInstanceOut(many=True))
+def started(args: dict[str, Any]) -> Any:
+    """The instances the caller started (我发起的), newest first.
+
+    The procedures they started here and, for an enterprise user, the procedures of the
+    applications they submitted; each with its status and the names of the tasks it waits
+    on now (``current_tasks``, its current step). Only the caller's own: never another
+    user's, not even a colleague's in the same organisation; never what the system started
+    (inspections, monthly samplings). Any role; paged by ``page`` and ``per_page``."""
+    page, per_page = args["page"], args["per_page"]
+    return starts.started(signed_in_user(), offset=(page - 1) * per_page, limit=per_page)
 
 
 @blp.get("/<key>/start-form")

@@ -21,8 +21,12 @@ from registry.rules import RuleViolation
 
 from .. import headers
 from . import bp, dossier, session
+from .starts import with_applications
 
 ENTERPRISE = (Role.ENTERPRISE,)
+
+LATEST = 5
+"""How many of 我发起的 the portal shows (the rest: 办理其他事项)."""
 
 
 def visible(application_id: int, user: User) -> Application:
@@ -41,7 +45,8 @@ def portal() -> Any:
         Application.id.desc()).limit(100)).all()
     projects = db.session.scalars(visible_projects(session.user()).limit(200)).all()
     return render_template("portal.html", applications=mine, projects=projects,
-                           startable=starts.startable(user))
+                           startable=starts.startable(user),
+                           started=with_applications(starts.started(user, limit=LATEST)))
 
 
 @bp.get("/applications/<int(max=2147483647):application_id>")

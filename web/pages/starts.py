@@ -1,5 +1,6 @@
 """办理其他事项 (issue 17): the procedures analysts deployed that the signed-in user may start,
-and a procedure's start page (its start form rendered by form-js, or a plain confirmation)."""
+what they started (我发起的, paged), and a procedure's start page (its start form rendered by
+form-js, or a plain confirmation)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,31 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 
 import engine
-from lifecycle import starts
+from lifecycle import keys, starts
 from registry.applications import FormInvalid
 
 from . import bp, session
-from .pages_util import posted_form_data
+from .pages_util import int_arg, posted_form_data
+
+PER_PAGE = 20
+"""Rows of 我发起的 per page."""
 
 
 @bp.get("/start")
 @session.signed_in()
 def start_list() -> Any:
-    return render_template("start_list.html", startable=starts.startable(session.user()))
+    user = session.user()
+    page = int_arg(request.args.get("page")) or 1
+    found = starts.started(user, offset=(page - 1) * PER_PAGE, limit=PER_PAGE + 1)
+    return render_template("start_list.html", startable=starts.startable(user),
+                           started=with_applications(found[:PER_PAGE]), page=page,
+                           more=len(found) > PER_PAGE)
+
+
+def with_applications(rows: list[Any]) -> list[tuple[Any, int | None]]:
+    """Each started instance with the application whose procedure it is (None for others):
+    its row links to the application's page."""
+    return [(row, keys.application_id_of(row.business_key)) for row in rows]
 
 
 @bp.route("/start/<key>", methods=["GET", "POST"])
