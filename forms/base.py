@@ -103,6 +103,18 @@ class FormSchema(Schema):
             return data
         return {k: (v.strip() or None) if isinstance(v, str) else v for k, v in data.items()}
 
+    @validates_schema
+    def required_unless_flagged(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """A field required unless a flag of the form is set (``required_unless``, see
+        :func:`unless`): the page marks it from the same metadata."""
+        for name, field in self.fields.items():
+            flag = field.metadata.get("required_unless")
+            if flag and not data.get(flag) and data.get(name) in (None, ""):
+                label = label_of(field, name)
+                rule = field.metadata.get("rule")
+                raise fail(name, label, f"{field.metadata['required_when']}须指明{label}"
+                           + (f"（{rule}）" if rule else ""))
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
@@ -204,6 +216,14 @@ def items(label: str, schema: type[Schema], *, min_items: int = 0,
         fields.Nested(schema), required=required,
         validate=validate.Length(min=min_items, error=f"「{label}」至少需要 {{min}} 项"),
         metadata=_meta(label, min_items=min_items or None))
+
+
+def unless(field: fields.Field, flag: str, when: str, rule: str | None = None) -> fields.Field:
+    """``field`` (optional to marshmallow) made required while the boolean ``flag`` is not
+    set; ``when`` says when in words (非市管项目), for the message and the page's mark."""
+    field.metadata = {**field.metadata, "required_unless": flag, "required_when": when,
+                      **({"rule": rule} if rule else {})}
+    return field
 
 
 PROJECT_NUMBER = r"^\d{16}$"

@@ -44,8 +44,7 @@ def _render_field(field: fields.Field, name: str, value: Any, errors: Any) -> Ma
     label = field.metadata.get("label", name)
     if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
         return _render_rows(field, name, label, value or [], errors)
-    required = Markup(' <span class="required" aria-hidden="true">*</span>') if field.required \
-        else Markup("")
+    required = mark(field)
     problems = _messages(errors)
     described = Markup(f' aria-describedby="{escape(name)}-error"') if problems else Markup("")
     control = _control(field, name, value, described)
@@ -58,17 +57,35 @@ def _render_field(field: fields.Field, name: str, value: Any, errors: Any) -> Ma
         css, name, label, required, control, after, error)
 
 
+def mark(field: fields.Field) -> Markup:
+    """The label's mark of a required field (a red * and, for screen readers, 必填), or of one
+    required only when (``required_when``, forms.base.unless) shown in words; none else."""
+    star = Markup(' <span class="required" aria-hidden="true">*</span>')
+    if field.required:
+        return star + Markup('<span class="sr-only">（必填）</span>')
+    when = field.metadata.get("required_when")
+    if when:
+        return star + Markup(' <small class="required-when">（{}必填）</small>').format(when)
+    return Markup("")
+
+
 def _control(field: fields.Field, name: str, value: Any, extra: Markup) -> Markup:
     attrs = Markup(' id="{0}" name="{0}"').format(name) + extra
     if field.required:
-        attrs += Markup(" required")
+        attrs += Markup(' required aria-required="true"')
     shown = "" if value is None else str(value)
     choices = field.metadata.get("choices")
     if choices:
+        groups = field.metadata.get("choice_groups") or {"": choices}
         options = [Markup('<option value="">请选择</option>')]
-        for code, title in choices.items():
-            selected = Markup(" selected") if code == shown else Markup("")
-            options.append(Markup('<option value="{}"{}>{}</option>').format(code, selected, title))
+        if shown and shown not in choices:  # what was posted stays, to be corrected
+            options.append(Markup('<option value="{0}" selected>{0}</option>').format(shown))
+        for group, members in groups.items():
+            inner = [Markup('<option value="{}"{}>{}</option>').format(
+                code, Markup(" selected") if code == shown else Markup(""), title)
+                for code, title in members.items()]
+            options.append(Markup('<optgroup label="{}">{}</optgroup>').format(
+                group, Markup("").join(inner)) if group else Markup("").join(inner))
         return Markup("<select{}>{}</select>").format(attrs, Markup("").join(options))
     if isinstance(field, fields.Boolean):
         yes = Markup(" selected") if value is True or shown == "true" else Markup("")

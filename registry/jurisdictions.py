@@ -38,3 +38,16 @@ def sync() -> int:
 
 def name_of(code: str) -> str:
     return table().get(code, (code, ""))[0]
+
+
+KINDS = {"district": "区", "county": "县", "zone": "功能区"}
+"""A jurisdiction's kind as people call it, in the order choices list them."""
+
+
+@cache
+def grouped() -> dict[str, dict[str, str]]:
+    """The jurisdictions by kind (its Chinese name -> {code: name}), for a grouped choice."""
+    groups: dict[str, dict[str, str]] = {title: {} for title in KINDS.values()}
+    for code, (name, kind) in table().items():
+        groups.setdefault(KINDS.get(kind, kind), {})[code] = name
+    return {title: codes for title, codes in groups.items() if codes}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from forms.project import CATEGORIES  # noqa: F401  (re-exported: a project's category)
 from registry.attachments import KINDS as ATTACHMENT_KINDS  # noqa: F401  (re-exported)
 from registry.models import LABELS
 

@@ -15,7 +15,7 @@ from forms.html import parse, render
 from forms.project import ProjectHeader
 from forms.stages import STAGE_NAMES
 from registry import applications as apps
-from registry import drafts, rules
+from registry import drafts, jurisdictions, rules
 from registry.models import Kind, Project, Role, StageRecord
 from registry.queries import stage_records, visible_projects
 from registry.rules import RuleViolation
@@ -92,13 +92,15 @@ def _project(draft: dict[str, Any]) -> Any:
             draft = {"kind": draft["kind"], "project": header,
                      "general_number": request.form.get(GENERAL, "").strip()}
             drafts.save(session.user(), draft)
+            errors = {**_outside_chongqing(header), **errors}
             try:
                 ProjectHeader().load(header)
                 if not errors:
                     return _go("stages")
             except ValidationError as exc:
                 errors = {**exc.messages, **errors}  # type: ignore[dict-item]
-            flash("项目信息有误，请按提示修改（已保存草稿）", "error")
+            flash("项目信息有误，请按提示修改（已保存草稿）：" + "；".join(portal.flatten(errors)),
+                  "error")
     search = request.args.get("q", "").strip()
     form = ProjectHeader()
     form.fields.pop("general_project_id")  # asked as the general project's number instead
@@ -109,6 +111,16 @@ def _project(draft: dict[str, Any]) -> Any:
                            general_error="；".join(general_error) if isinstance(
                                general_error, list) else None,
                            new_open=bool(errors) or bool(header))
+
+
+def _outside_chongqing(header: dict[str, Any]) -> dict[str, list[str]]:
+    """R-SCOPE-1 on the location at once (opening the application checks it again), as
+    the field's error."""
+    try:
+        rules.check_scope(header.get("location_code", ""), jurisdictions.table(), "", {})
+    except RuleViolation as exc:
+        return {"location_code": [str(exc)]} if header.get("location_code") else {}
+    return {}
 
 
 GENERAL = "project-general_project_number"
