@@ -299,6 +299,22 @@ class Complaint(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 
+class CheckCode(Base):
+    """The check code (查询码) given to the filer of one complaint or one objection, kept only
+    as a salted scrypt hash (issue 18): at most one per filing, and of exactly one filing."""
+
+    __tablename__ = "check_code"
+    __table_args__ = (sa.CheckConstraint(
+        "(complaint_id IS NULL AND objection_id IS NOT NULL) OR "
+        "(complaint_id IS NOT NULL AND objection_id IS NULL)", name="one_filing"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int | None] = mapped_column(sa.ForeignKey("complaint.id"), unique=True)
+    objection_id: Mapped[int | None] = mapped_column(sa.ForeignKey("objection.id"), unique=True)
+    digest: Mapped[str] = mapped_column(sa.String(200))  # werkzeug's scrypt:…$salt$hash
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
 class SamplingDraw(Base):
     """One recorded draw: its population and seed, so that it can be derived again (A-5)."""
 

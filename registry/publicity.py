@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,9 +15,10 @@ from engine.errors import InvalidState
 from forms.tasks import Complaint as ComplaintForm
 from forms.tasks import Objection as ObjectionForm
 
-from . import audit
+from . import audit, checkcodes
 from .applications import FormInvalid, NotAllowed, NotFound
-from .models import Complaint, Objection, Project, PublicityNotice, User
+from .calendar import BEIJING
+from .models import Complaint, Inspection, Objection, Project, PublicityNotice, User
 
 
 def open_notices() -> list[PublicityNotice]:
@@ -47,8 +49,9 @@ ENDED_REFUSAL = "公示期已结束，不再受理异议"
 
 
 def add_objection(notice_id: int, data: dict[str, Any]) -> Objection:
-    """Record an objection to an open notice and pause the notice (A-3), in the caller's
-    transaction: a paused notice takes no further objection until the procedure resumes it.
+    """Record an objection to an open notice, with its check code (``checkcodes.issued``),
+    and pause the notice (A-3), in the caller's transaction: a paused notice takes no
+    further objection until the procedure resumes it.
     The pause is one conditional update, so of two objections at once only one is taken."""
     notice = db.session.get(PublicityNotice, notice_id)
     if notice is None:
@@ -69,6 +72,7 @@ def add_objection(notice_id: int, data: dict[str, Any]) -> Objection:
     objection = Objection(notice_id=notice.id, **form)
     db.session.add(objection)
     db.session.flush()
+    checkcodes.issue(objection)
     audit.record("public", "objection_received", f"notice:{notice.id}",
                  {"objection_id": objection.id})
     return objection
@@ -158,8 +162,9 @@ def match_project(number: str | None, name: str | None,
 
 
 def add_complaint(data: dict[str, Any]) -> Complaint:
-    """Record a complaint or report of fraud (in the caller's transaction); a complaint about
-    a project the platform knows carries its id, which opens a key inspection (R-SUP-7)."""
+    """Record a complaint or report of fraud with its check code (``checkcodes.issued``), in
+    the caller's transaction; a complaint about a project the platform knows carries its
+    id, which opens a key inspection (R-SUP-7)."""
     try:
         form = ComplaintForm().load(data)
     except ValidationError as exc:
@@ -169,6 +174,7 @@ def add_complaint(data: dict[str, Any]) -> Complaint:
     complaint = Complaint(project_id=match.project_id, **form)
     db.session.add(complaint)
     db.session.flush()
+    checkcodes.issue(complaint)
     audit.record("public", "complaint_received", f"complaint:{complaint.id}",
                  {"project_id": match.project_id, "matched_by": match.by,
                   "candidates": match.candidates})
@@ -185,3 +191,83 @@ def complaint_match(complaint: Complaint) -> ProjectMatch:
     if complaint.project_id is not None:
         return ProjectMatch(complaint.project_id, None, 1, IDENTIFIED)
     return ProjectMatch(None, None, 0, "投诉举报已登记，主管部门将核实处理")
+
+
+STAGES = {"received": "受理中", "inspecting": "核查中", "closed": "已办结"}
+"""A filing's stage as its filer is told it (issue 18), in the order it is reached."""
+
+FILING_KINDS = {"complaint": "投诉举报", "objection": "公示异议"}
+
+OUTCOMES = {
+    ("complaint", "genuine"): "经核查，被投诉项目的信息属实，重点检查已结束。",
+    ("complaint", "false"): "经核查，被投诉项目存在信息造假，已标记为虚假项目并报送全国平台。",
+    ("complaint", None): "投诉举报已办结。",
+    ("objection", "upheld"): "异议成立：公示已终止，申请已退回申请单位修改。",
+    ("objection", "dismissed"): "异议不成立：公示已恢复。",
+}
+"""What the filer is told of a closed filing, by its kind and result."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the filer of a complaint or an objection may learn of it (issue 18): its kind,
+    when it was filed, its stage, and once closed the outcome (with the ruling's reason for
+    an objection: the reply the authority gives the objector). Nothing else: no names of
+    reviewers or inspectors, no findings, no other filer's data."""
+
+    kind: str  # complaint, objection
+    number: str  # checkcodes.number_of
+    filed_at: datetime
+    stage: str  # a key of STAGES
+    outcome: str | None = None
+    reason: str | None = None
+
+    @property
+    def kind_label(self) -> str:
+        return FILING_KINDS[self.kind]
+
+    @property
+    def filed_on(self) -> date:
+        """The day of filing in Beijing."""
+        return self.filed_at.replace(tzinfo=UTC).astimezone(BEIJING).date()
+
+    @property
+    def stage_label(self) -> str:
+        return STAGES[self.stage]
+
+
+def complaint_progress(complaint: Complaint) -> Progress:
+    """A complaint's stage: 已办结 once its key inspection closed (whatever its result) or the
+    complaint was closed, 核查中 while an inspection is open, 受理中 before (also for ever
+    when no project was identified: the authority handles it outside the platform)."""
+    number = checkcodes.number_of(complaint)
+    inspection = db.session.scalar(sa.select(Inspection).filter_by(
+        complaint_id=complaint.id).order_by(Inspection.id.desc()).limit(1))
+    if inspection is not None and inspection.status == "closed":
+        return Progress("complaint", number, complaint.created_at, "closed",
+                        OUTCOMES.get(("complaint", inspection.result),
+                                     OUTCOMES[("complaint", None)]))
+    if complaint.status == "closed":
+        return Progress("complaint", number, complaint.created_at, "closed",
+                        OUTCOMES[("complaint", None)])
+    if inspection is not None or complaint.status == "inspecting":
+        return Progress("complaint", number, complaint.created_at, "inspecting")
+    return Progress("complaint", number, complaint.created_at, "received")
+
+
+def objection_progress(objection: Objection) -> Progress:
+    """An objection's stage: 核查中 from its filing (the notice pauses and the authority's
+    ruling task opens at once), 已办结 once ruled, with the outcome and the ruling's reason."""
+    number, outcome = checkcodes.number_of(objection), OUTCOMES.get(("objection", objection.status))
+    if outcome is None:
+        return Progress("objection", number, objection.created_at, "inspecting")
+    return Progress("objection", number, objection.created_at, "closed", outcome, objection.ruling)
+
+
+def lookup(number: str, code: str) -> Progress | None:
+    """The progress of the filing this number and check code name together; None for a wrong
+    number, a wrong code or a filing made before codes existed alike."""
+    row = checkcodes.find(number, code)
+    if isinstance(row, Complaint):
+        return complaint_progress(row)
+    return objection_progress(row) if row is not None else None

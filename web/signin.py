@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from engine.queue import queues
 from registry.models import User
@@ -76,6 +77,7 @@ return 1
 """
 
 _hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
+T = TypeVar("T")
 
 
 class SignInRefused(Exception):
@@ -96,34 +98,44 @@ def _script(source: str) -> Any:
     return queues().connection.register_script(source)
 
 
-def _take_slot(keys: list[str]) -> None:
-    """Wait for a slot to check the password in; SignInRefused(429) when paused."""
+def _take_slot(keys: list[str], limits: tuple[int, int], paused: str) -> None:
+    """Wait for a slot to run the check in; SignInRefused(429, paused) when paused."""
     take = _script(_TAKE)
     deadline = time.monotonic() + WAIT_SECONDS
     pause = 0.02
     while True:
-        taken = int(take(keys=keys, args=[MAX_FAILURES, MAX_ADDRESS_FAILURES,
-                                          IN_FLIGHT_SECONDS]))
+        taken = int(take(keys=keys, args=[*limits, IN_FLIGHT_SECONDS]))
         if taken == 1:
             return
         if taken < 0 or time.monotonic() + pause > deadline:
-            raise SignInRefused(429, PAUSED)
+            raise SignInRefused(429, paused)
         time.sleep(pause)
         pause = min(pause * 2, 0.2)
 
 
-def attempt(username: str, password: str, address: str | None) -> User:
-    """The user with this name and password; SignInRefused otherwise."""
-    keys = _keys(username, address)
-    _take_slot(keys)
+def throttled(keys: list[str], limits: tuple[int, int], check: Callable[[], T | None],
+              paused: str) -> T | None:
+    """Run ``check`` (a hash to compare: a password, a check code) under the two counters
+    of ``keys`` (the subject's failures and checks in flight, the address's failures and
+    checks in flight) with ``limits`` (subject, address); its result, None counting as a
+    failure and anything else clearing the subject's failures. SignInRefused(429, paused)
+    when paused. Sign-in and the public lookup of a filing (web/lookup.py) use it."""
+    _take_slot(keys, limits, paused)
     settle = _script(_SETTLE)
     try:
         with _hashing:
-            user = authenticate(username, password)
+            result = check()
     except BaseException:
         settle(keys=keys, args=["none", PAUSE_SECONDS])
         raise
-    settle(keys=keys, args=["failed" if user is None else "passed", PAUSE_SECONDS])
+    settle(keys=keys, args=["failed" if result is None else "passed", PAUSE_SECONDS])
+    return result
+
+
+def attempt(username: str, password: str, address: str | None) -> User:
+    """The user with this name and password; SignInRefused otherwise."""
+    user = throttled(_keys(username, address), (MAX_FAILURES, MAX_ADDRESS_FAILURES),
+                     lambda: authenticate(username, password), PAUSED)
     if user is None:
         raise SignInRefused(401, WRONG)
     return user

@@ -51,9 +51,9 @@ ANSWER_GRACE = timedelta(seconds=5)
 ABANDONED_AFTER = timedelta(seconds=30)
 """A claim whose request neither committed nor answered in this time is taken over by a retry
 (its process died, or the database went away before the claim could be released)."""
-EXCLUDED = frozenset({"/api/v1/auth/token"})
-"""POSTs that ignore the header: signing in is safe to repeat and its answer (a token) is
-never stored."""
+EXCLUDED = frozenset({"/api/v1/auth/token", "/api/v1/lookup"})
+"""POSTs that ignore the header: signing in and looking a filing up are safe to repeat, and
+their answers (a token, a filing's progress) are never stored."""
 MAX_ANSWER = 1024 * 1024
 """Answers larger than this are not stored (a retry then learns only that the work was done)."""
 
@@ -310,8 +310,15 @@ def _release_earlier() -> None:
         _unreleased.difference_update(ids)
 
 
+def replay_instead(answer: dict[str, Any]) -> None:
+    """What a retry gets instead of this answer, which holds a secret given once (a filing's
+    check code): the secret is never stored, and the retry learns that it was given."""
+    if _current_claim() is not None:
+        g.cqpi_idempotency_replay = json.dumps(answer, ensure_ascii=False).encode()
+
+
 def _store(row_id: int, response: Response) -> None:
-    body = response.get_data()
+    body = g.pop("cqpi_idempotency_replay", None) or response.get_data()
     if len(body) > MAX_ANSWER:
         return
     with db.engine.begin() as conn:

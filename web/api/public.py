@@ -16,12 +16,15 @@ from forms.api import NoticeOut, SignIn, Token, UserOut
 from forms.jsonschema import json_schema
 from lifecycle import events, forms
 from registry import applications as apps
-from registry import permits, publicity
-from registry.models import PublicityNotice
-from web import workflow
+from registry import checkcodes, permits, publicity
+from registry.models import Complaint, Objection, PublicityNotice
+from web import lookup, workflow
 from web.addresses import client_address
+from web.lookup import LookupIn, LookupOut
 from web.pages.labels import NOTICE_STATUSES
+from web.signin import SignInRefused
 
+from . import idempotency
 from .auth import integration, issue, token_seconds
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1", description="公开接口、登录与集成")
@@ -95,7 +98,7 @@ def object_to(notice_id: int) -> Any:
     or stopped (the message says which)."""
     limit_public_posts()
     objection = events.raise_objection(notice_id, _json())
-    return {"id": objection.id, "message": "异议已受理"}
+    return _with_check_code(objection, {"id": objection.id, "message": "异议已受理"})
 
 
 @blp.post("/complaints")
@@ -110,8 +113,42 @@ def complain() -> Any:
     limit_public_posts()
     complaint = workflow.file_complaint(_json())
     match = publicity.complaint_match(complaint)
-    return {"id": complaint.id, "project_id": complaint.project_id,
-            "status": complaint.status, "message": "投诉举报已受理", "note": match.note}
+    return _with_check_code(complaint, {
+        "id": complaint.id, "project_id": complaint.project_id, "status": complaint.status,
+        "message": "投诉举报已受理", "note": match.note})
+
+
+def _with_check_code(row: Complaint | Objection, answer: dict[str, Any]) -> dict[str, Any]:
+    """A filing's answer with its number and check code (issue 18), given this once: a
+    retry with the same Idempotency-Key gets the answer without the code."""
+    idempotency.replay_instead({**answer, "number": checkcodes.number_of(row),
+                                "check_code": None, "check_code_note": CODE_GIVEN})
+    return {**answer, "number": checkcodes.number_of(row), "check_code": checkcodes.issued(row),
+            "check_code_note": CODE_NOTE}
+
+
+CODE_NOTE = "请妥善保存查询码：它只给出这一次，凭编号和查询码可查询办理进度"
+CODE_GIVEN = "查询码已在第一次应答中给出，不再重复给出"
+
+
+@blp.post("/lookup")
+@blp.arguments(LookupIn)
+@blp.response(200, LookupOut)
+@blp.alt_response(404, description="编号或查询码不对（两者不分）：未找到，请核对编号和查询码")
+@blp.alt_response(429, description="同一地址或同一编号查询失败过多：15 分钟后再试")
+def look_up(data: dict[str, str]) -> Any:
+    """The progress of a complaint or an objection, without signing in, by the ``number``
+    and ``code`` (the check code) given when it was filed (issue 18): its kind, filing date, stage
+    (受理中, 核查中, 已办结) and, once closed, the outcome (and an objection's ruling reason).
+    A wrong number and a wrong code answer alike (404); failures are throttled per address
+    and per number (429). Filings made before check codes existed answer 404 too."""
+    try:
+        progress = lookup.attempt(data["number"], data["code"], client_address())
+    except SignInRefused as exc:
+        abort(429, message=str(exc))
+    if progress is None:
+        raise apps.NotFound(lookup.NOT_FOUND)
+    return progress
 
 
 @blp.post("/integrations/permits")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 
 import engine
 from engine.db import db
@@ -13,8 +13,8 @@ from forms import TASK_FORMS
 from forms.html import parse, render
 from lifecycle import events
 from registry import applications as apps
-from registry import publicity
-from registry.models import PublicityNotice
+from registry import checkcodes, publicity
+from registry.models import Complaint, Objection, PublicityNotice
 from web import workflow
 from web.api.public import limit_public_posts
 
@@ -42,9 +42,9 @@ def notice(notice_id: int) -> Any:
         limit_public_posts()
         data = parse(TASK_FORMS["objection"](), request.form)
         try:
-            events.raise_objection(notice_id, data)
-            flash("异议已受理：主管部门将核实处理，公示暂停直至处理完毕", "ok")
-            return redirect(url_for("pages.notice", notice_id=notice_id))
+            objection = events.raise_objection(notice_id, data)
+            return filed(objection, "异议已受理：主管部门将核实处理，公示暂停直至处理完毕", "ok",
+                         back=url_for("pages.notice", notice_id=notice_id))
         except apps.FormInvalid as exc:
             errors, status = exc.messages, 422
             flash("提交的数据有误，请按提示修改", "error")
@@ -66,13 +66,23 @@ def complaint() -> Any:
         limit_public_posts()
         data = parse(TASK_FORMS["complaint"](), request.form)
         try:
-            filed = workflow.file_complaint(data)
-            match = publicity.complaint_match(filed)
-            flash(f"投诉举报已受理（编号 {filed.id}）：{match.note}",
-                  "ok" if match.project_id is not None or not match.candidates else "error")
-            return redirect(url_for("pages.complaint"))
+            complaint = workflow.file_complaint(data)
+            match = publicity.complaint_match(complaint)
+            return filed(complaint, f"投诉举报已受理（编号 {checkcodes.number_of(complaint)}）："
+                         f"{match.note}", "ok" if match.project_id is not None or
+                         not match.candidates else "error", back=url_for("pages.complaint"))
         except apps.FormInvalid as exc:
             errors, status = exc.messages, 422
             flash("提交的数据有误，请按提示修改", "error")
     return render_template("complaint.html",
                            form=render(TASK_FORMS["complaint"](), data, errors)), status
+
+
+def filed(row: Complaint | Objection, message: str, category: str, back: str) -> Any:
+    """The confirmation of a filing, with its number and its check code shown this once
+    (issue 18): the answer to the POST itself, kept by no cache and no redirect's session."""
+    page = render_template("filed.html", message=message, category=category, back=back,
+                           kind=publicity.FILING_KINDS["complaint" if isinstance(
+                               row, Complaint) else "objection"],
+                           number=checkcodes.number_of(row), code=checkcodes.issued(row))
+    return page, 200, {"Cache-Control": "no-store"}
