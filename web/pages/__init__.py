@@ -61,7 +61,6 @@ def init_app(app: Flask) -> None:
         lookup,
         model_forms,
         models,
-        notices,
         ops,
         portal,
         sampling,
