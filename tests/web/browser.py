@@ -17,6 +17,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests.web import axe
+
 CHROMIUM = os.environ.get("CQPI_CHROMIUM", "/usr/bin/chromium")
 OUTPUT = Path(os.environ.get("CQPI_TEST_OUTPUT", Path(__file__).resolve().parents[2] /
                              "test-output")) / "browser"
@@ -52,10 +54,36 @@ def browser() -> Iterator[Any]:
     path = chromium()
     with sync_api.sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=path, args=FLAGS, headless=True)
+        pages = _accessible(instance)
         try:
             yield instance
+            for page in pages:  # the last page each test left open
+                axe.settle(page)
         finally:
             instance.close()
+
+
+def _accessible(instance: Any) -> list[Any]:
+    """Every page opened on ``instance`` gets the accessibility check (``tests/web/axe.py``)."""
+    pages: list[Any] = []
+
+    def opened(page: Any) -> Any:
+        axe.watch(page)
+        pages.append(page)
+        return page
+
+    def new_page(*args: Any, **kwargs: Any) -> Any:
+        return opened(plain_new_page(*args, **kwargs))
+
+    def new_context(*args: Any, **kwargs: Any) -> Any:
+        context = plain_new_context(*args, **kwargs)
+        context_new_page = context.new_page
+        context.new_page = lambda *a, **k: opened(context_new_page(*a, **k))
+        return context
+
+    plain_new_page, plain_new_context = instance.new_page, instance.new_context
+    instance.new_page, instance.new_context = new_page, new_context
+    return pages
 
 
 class Shots:
@@ -69,6 +97,7 @@ class Shots:
 
     def __call__(self, page: Any, step: str) -> None:
         self.count += 1
+        axe.check_now(page)
         page.screenshot(path=str(self.folder / f"{self.count:02d}-{step}.png"), full_page=True)
 
 
