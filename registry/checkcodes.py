@@ -78,14 +78,12 @@ def find(number: str, code: str) -> Complaint | Objection | None:
     a filing made before codes existed, or input too long (each costs one hash)."""
     number, code = _normal(number), _normal(code)
     parsed = _NUMBER.fullmatch(number) if len(number) <= MAX_INPUT else None
-    row: Complaint | Objection | None = None
-    digest = None
+    complaint, row_id, digest = True, 0, None
     if parsed and int(parsed.group(2)) <= 2**31 - 1:
         complaint, row_id = parsed.group(1) == PREFIXES["complaint"], int(parsed.group(2))
         column = CheckCode.complaint_id if complaint else CheckCode.objection_id
         digest = db.session.scalar(sa.select(CheckCode.digest).where(column == row_id))
-        if digest is not None:
-            row = (db.session.get(Complaint, row_id) if complaint
-                   else db.session.get(Objection, row_id))
     matched = check_password_hash(digest or _DUMMY, code[:MAX_INPUT])
-    return row if matched and digest is not None and len(code) <= MAX_INPUT else None
+    if not (matched and digest is not None and len(code) <= MAX_INPUT):
+        return None  # the same work as a wrong code of a known number, up to here
+    return db.session.get(Complaint, row_id) if complaint else db.session.get(Objection, row_id)

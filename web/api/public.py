@@ -95,7 +95,8 @@ def notice(notice_id: int) -> Any:
 def object_to(notice_id: int) -> Any:
     """Raise an objection while the notice is open (A-3); the notice is paused until the
     authority rules. 409 when the notice takes none: paused by an earlier objection, ended
-    or stopped (the message says which)."""
+    or stopped (the message says which). The answer's ``number`` (YY…) and ``check_code``
+    look its progress up at ``POST /api/v1/lookup``; the code is given in this answer only."""
     limit_public_posts()
     objection = events.raise_objection(notice_id, _json())
     return _with_check_code(objection, {"id": objection.id, "message": "异议已受理"})
@@ -109,7 +110,10 @@ def complain() -> Any:
     """File a complaint or report of fraud; a known project gets a key inspection (R-SUP-7).
 
     The project is found by its number, or by its exact name (within ``location_code`` when
-    given); ``project_id`` is the project found, or null with ``note`` saying why."""
+    given); ``project_id`` is the project found, or null with ``note`` saying why. The
+    answer's ``number`` (TS…) and ``check_code`` look its progress up at ``POST
+    /api/v1/lookup``; the code is given in this answer only (a retry with the same
+    Idempotency-Key gets ``check_code`` null)."""
     limit_public_posts()
     complaint = workflow.file_complaint(_json())
     match = publicity.complaint_match(complaint)
