@@ -386,13 +386,36 @@ class Notification(Base):
     a task arrives, or to an organisation (``org:ID``) when its application moves."""
 
     __tablename__ = "notification"
-    __table_args__ = (sa.Index("ix_notification_audience", "audience", "created_at"),)
+    __table_args__ = (sa.Index("ix_notification_audience", "audience", "created_at"),
+                      sa.Index("ix_notification_audience_id", "audience", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     audience: Mapped[str] = mapped_column(sa.String(250))
     title: Mapped[str] = mapped_column(sa.String(300))
     link: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class NotificationRead(Base):
+    """That one person read one notice (a notice goes to a group or an organisation; reading
+    it is each person's own). Notices up to the person's NotificationCursor need no row."""
+
+    __tablename__ = "notification_read"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), primary_key=True)
+    notification_id: Mapped[int] = mapped_column(sa.ForeignKey("notification.id"),
+                                                 primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class NotificationCursor(Base):
+    """全部标为已读: every notice of the person's up to ``read_through`` (a notice id) is read."""
+
+    __tablename__ = "notification_cursor"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), primary_key=True)
+    read_through: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class AuditEvent(Base):

@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
         lookup,
         model_forms,
         models,
+        notices,
         ops,
         portal,
         sampling,
