@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from engine.clock import now
 from engine.db import db
-from lifecycle import events
+from lifecycle import events, reviews
 from registry import rules
 from registry.applications import record_stage
 from registry.models import AppStatus, Kind, Source, StageRecord
@@ -25,9 +25,14 @@ from . import params as params_
 
 def set_status(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     application = params_.application(params)
+    reviewed = reviews.snapshot(application.data)  # before the applicant may amend it
     events.set_by_diagram(application, AppStatus(params["status"]))
     db.session.commit()
-    return {"application_status": application.status, "rounds": application.rounds}
+    result: dict[str, Any] = {"application_status": application.status,
+                              "rounds": application.rounds}
+    if application.status == AppStatus.RETURNED:  # what this round's reviewers saw
+        result[reviews.RETURNED_DATA] = reviewed
+    return result
 
 
 def apply_entry(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:

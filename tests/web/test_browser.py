@@ -102,7 +102,7 @@ def _reviewer_returns(page: Any, site: str, shot: Shots, _upload: Any) -> None:
     shot(page, "inbox")
     page.click("table.tasks a >> nth=0")
     page.wait_for_selector("#work")
-    assert page.locator("iframe.preview").count() == len(LETTERS)  # PDFs shown in the page
+    assert page.locator("button.preview-open").count() == len(LETTERS)  # previews on demand
     _review(page, problem={"contract": "合同金额与中标金额不一致，请核对"})
     shot(page, "returned-by-reviewer")
     page.click("#complete")

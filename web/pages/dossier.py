@@ -14,6 +14,7 @@ from engine import queries
 from engine.db import db
 from engine.models import Instance, UserTask
 from forms import STAGES
+from forms.codes import REVIEW_ITEMS
 from forms.html import display
 from forms.stages import STAGE_NAMES
 from lifecycle import reviews
@@ -34,6 +35,19 @@ class Entry:
 
 
 @dataclass
+class Change:
+    """A field whose shown value differs from the one the last return saw."""
+    stage: str
+    stage_title: str
+    label: str
+    before: str
+    after: str
+
+
+EMPTY = "（未填）"
+
+
+@dataclass
 class Dossier:
     application: Application
     stages: list[tuple[str, str, list[tuple[str, Any]]]]  # key, title, fields
@@ -42,6 +56,25 @@ class Dossier:
     required: list[tuple[str, str, bool]]  # kind, title, present
     open_tasks: list[UserTask]
     timeline: list[Entry] = field(default_factory=list)
+    previous: reviews.Round | None = None  # the return answered by the latest resubmission
+    changes: list[Change] | None = None  # since that return; None where it was not kept
+
+    @property
+    def changed(self) -> dict[str, dict[str, str]]:
+        """Stage -> field label -> its value as returned, for the fields that changed."""
+        marked: dict[str, dict[str, str]] = {}
+        for change in self.changes or []:
+            marked.setdefault(change.stage, {})[change.label] = change.before
+        return marked
+
+    @staticmethod
+    def item_title(item: str) -> str:
+        """A review item's name: a stage's, 申报材料, or 审核意见 for the general comment."""
+        return "审核意见" if item == "general" else REVIEW_ITEMS.get(item, item)
+
+    def new_since_return(self, attachment: Attachment) -> bool:
+        returned = self.previous.returned_at if self.previous else None
+        return returned is not None and attachment.created_at > returned
 
     @property
     def next_actor(self) -> str:
@@ -78,8 +111,39 @@ def build(application: Application) -> Dossier:
         events = list(queries.history(application.instance_id))
         instance = db.session.get(Instance, application.instance_id)
         names = queries.element_names(instance.definition_id) if instance else {}
+    previous = reviews.previous_round(events)
     return Dossier(application, stage_tables(application.data or {}), reviews.last_return(events),
-                   attachments, required, tasks, timeline(application, events, names))
+                   attachments, required, tasks, timeline(application, events, names),
+                   previous, changes(previous.data, application.data or {})
+                   if previous is not None and previous.data is not None else None)
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+    """The fields whose shown values differ between two versions of the stage data, in the
+    order of the stages and their forms; a stage one side lacks counts as empty there."""
+    found: list[Change] = []
+    old = {key: dict(fields) for key, _title, fields in stage_tables(
+        {k: v for k, v in before.items() if k in STAGES})}
+    new = {key: dict(fields) for key, _title, fields in stage_tables(
+        {k: v for k, v in after.items() if k in STAGES})}
+    order = list(STAGE_NAMES)
+    for key in sorted(old.keys() | new.keys(), key=lambda n: order.index(n) if n in order else 99):
+        was, now_ = old.get(key, {}), new.get(key, {})
+        labels_ = list(now_) + [label for label in was if label not in now_]
+        for label in labels_:
+            a, b = _text(was.get(label)), _text(now_.get(label))
+            if a != b:
+                found.append(Change(key, STAGE_NAMES.get(key, key), label, a, b))
+    return found
+
+
+def _text(value: Any) -> str:
+    """A shown value as one line: rows of a list joined."""
+    if value is None:
+        return EMPTY
+    if isinstance(value, str):
+        return value
+    return " / ".join("；".join(f"{label}：{v}" for label, v in row) for row in value) or EMPTY
 
 
 def timeline(application: Application, events: list[Any],

@@ -1,9 +1,10 @@
 """Front-end packages from the npm registry (``package.json``, installed by ``make install``
 into ``node_modules``), served read-only: only the bundles the pages use, bpmn-js's and
 form-js's UMD builds (``form-viewer.umd.js``, ``form-editor.umd.js``, usable without a
-bundler) with their style sheets under ``assets/``. Pages that need ES modules (the modeler,
-the diagram diff) load bundles that ``make install`` builds into ``web/static/build/``
-(``scripts/build-assets.mjs``), served as static files."""
+bundler) with their style sheets under ``assets/``, and pdf.js's ES modules (imported on
+demand by ``viewer.js``; its worker loads from here too, so from our origin). Pages that
+need ES modules (the modeler, the diagram diff) load bundles that ``make install`` builds
+into ``web/static/build/`` (``scripts/build-assets.mjs``), served as static files."""
 
 from __future__ import annotations
 
@@ -16,12 +17,19 @@ from . import bp
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 BUILD = Path(__file__).resolve().parents[1] / "static" / "build"
-SERVED = {"bpmn-js": "bpmn-js/dist", "form-js": "@bpmn-io/form-js/dist"}
-"""Package -> the folder of it that may be served."""
+SERVED = {"bpmn-js": "bpmn-js/dist", "form-js": "@bpmn-io/form-js/dist", "pdfjs": "pdfjs-dist"}
+"""Package -> the folder of it that may be served. pdf.js (the previews of attachments) is an
+ES module whose worker, character maps and standard fonts sit beside it in its package."""
 
 
 def available(package: str = "bpmn-js") -> bool:
     return (NODE_MODULES / SERVED[package]).is_dir()
+
+
+@bp.app_template_global()
+def vendored(package: str) -> bool:
+    """``available`` for templates: whether a page may offer what ``package`` does."""
+    return available(package)
 
 
 def built(page: str) -> bool:
