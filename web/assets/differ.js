@@ -175,6 +175,18 @@ function centre(viewer, element) {
   });
 }
 
+/** bpmn-js makes its <svg> focusable (keyboard zoom and scroll); a focusable element inside
+ * the container's role="img" would be hidden from screen readers, so the container's name
+ * moves onto the svg, where the keyboard lands. */
+function nameCanvas(holder) {
+  const svg = holder.querySelector("svg[tabindex]");
+  if (!svg || holder.getAttribute("role") !== "img") { return; }
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", holder.getAttribute("aria-label"));
+  holder.removeAttribute("role");
+  holder.removeAttribute("aria-label");
+}
+
 function load(viewer, src) {
   return fetch(src, { credentials: "same-origin" })
     .then((r) => { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.text(); })
@@ -224,6 +236,7 @@ function page() {
       });
       synchronise(viewers);
       fit(viewers);
+      ["diagram-old", "diagram-new"].forEach((id) => nameCanvas(document.getElementById(id)));
       viewers.forEach((v) => v.get("eventBus").on("element.click", (e) => {
         const element = e.element.labelTarget || e.element;
         const root = element === v.get("canvas").getRootElement();

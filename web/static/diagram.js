@@ -35,6 +35,18 @@
     info.innerHTML = lines.join("");
   }
 
+  // bpmn-js makes its <svg> focusable (keyboard zoom and scroll); a focusable element inside
+  // the container's role="img" would be hidden from screen readers, so the container's name
+  // moves onto the svg, where the keyboard lands.
+  function nameCanvas() {
+    var svg = holder.querySelector("svg[tabindex]");
+    if (!svg || holder.getAttribute("role") !== "img") { return; }
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", holder.getAttribute("aria-label"));
+    holder.removeAttribute("role");
+    holder.removeAttribute("aria-label");
+  }
+
   function escape(text) {
     return String(text).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" }[c];
@@ -53,6 +65,7 @@
     .then(function () {
       var canvas = viewer.get("canvas");
       canvas.zoom("fit-viewport");
+      nameCanvas();
       Object.keys(marks).forEach(function (id) {
         try { canvas.addMarker(id, "cqpi-" + marks[id]); } catch (e) { /* not on this diagram */ }
       });
