@@ -122,6 +122,8 @@ def test_a_second_round_shows_the_return_the_note_and_the_changed_field(
         shot(page, "first-round-1366")
         _review(page, problem={"contract": "合同金额与中标金额不一致，请核对"})
         page.fill("#comment", "<b>请按中标通知书核对</b>")
+        _decisions_stand_out(page)
+        page.locator("#items").screenshot(path=str(shot.folder / "checklist-decided.png"))
         page.click("#complete")
         page.wait_for_selector(".flash.ok:has-text('已办理')")
         sign_out(page)
@@ -177,6 +179,16 @@ def _second_round_shown(page: Any) -> None:
     box = page.locator("#previous-round").bounding_box()
     assert box is not None and box["y"] < page.locator("#work").bounding_box()["y"]
 
+
+
+def _decisions_stand_out(page: Any) -> None:
+    """A chosen decision is coloured (green pass, red problem), the other stays plain."""
+    colour = "e => getComputedStyle(e).backgroundColor"
+    row = page.locator("#items tbody tr", has=page.locator("input[value=contract]"))
+    assert row.locator("label.pill.problem").evaluate(colour) == "rgb(253, 236, 234)"
+    assert row.locator("label.pill.pass").evaluate(colour) == "rgb(255, 255, 255)"
+    other = page.locator("#items tbody tr", has=page.locator("input[value=bidding]"))
+    assert other.locator("label.pill.pass").evaluate(colour) == "rgb(232, 245, 233)"
 
 def _checklist_reads(page: Any, width: int) -> None:
     """Every checklist header and item name on one line, and both decisions side by side."""

@@ -15,7 +15,7 @@ from flask import Flask
 
 import lifecycle
 from engine.db import db
-from engine.models import Instance
+from engine.models import Event, Instance
 from engine.state import data_of
 from lifecycle import reviews
 from registry.models import Application, PublicityNotice, User
@@ -103,6 +103,23 @@ def test_a_resubmission_without_changes_or_note_says_so(demo_app: Flask) -> None
     page = client.get(f"/tasks/{open_task(application).id}").get_data(as_text=True)
     assert "申请单位未填写修改说明" in page and "没有修改的字段" in page
     assert '<dt class="changed">' not in page
+
+
+def test_a_return_from_before_the_snapshots_shows_reasons_and_note_and_says_so(
+        demo_app: Flask) -> None:  # noqa: F811
+    """An instance returned before returns kept their data: no fields can be marked."""
+    application = returned_and_resubmitted(demo_app)
+    for event in db.session.scalars(sa.select(Event).filter_by(
+            instance_id=application.instance_id, kind="job_succeeded")):
+        result = dict((event.data or {}).get("result") or {})
+        if result.pop(reviews.RETURNED_DATA, None) is not None:
+            event.data = {**event.data, "result": result}
+    db.session.commit()
+    client = demo_app.test_client()
+    sign_in(client, "yuzhong")
+    page = client.get(f"/tasks/{open_task(application).id}").get_data(as_text=True)
+    assert "上一轮退回时的申报数据未留存" in page and '<dt class="changed">' not in page
+    assert "已按中标通知书核对合同金额" in page and "合同金额与中标金额不一致" in page
 
 
 def test_the_first_round_and_the_applicants_task_show_no_previous_round(
