@@ -58,7 +58,7 @@ class ObjectionRuling(FormSchema):
 
     decision = code("处理结果", {"uphold": "异议成立，退回申请单位",
                                  "dismiss": "异议不成立，继续推送"})
-    reason = text("处理理由", max_len=2000, multiline=True)
+    reason = text("处理理由（异议人凭查询码可见）", max_len=2000, multiline=True)
 
 
 class FormalDocument(FormSchema):
