@@ -153,7 +153,7 @@ def _review(page: Any, site: str, key: str, shot: Shots) -> None:
     shot(page, "inbox")
     row.locator("a:has-text('区县审核')").click()
     page.wait_for_selector("[data-formjs][data-ready=true]")
-    assert NUMBER in page.inner_text(".left")
+    assert NUMBER in page.inner_text(".dossier-column")
     form = page.locator("[data-formjs]")
     form.get_by_label("审核意见").fill("数据已核实，同意")
     page.click("#complete")
