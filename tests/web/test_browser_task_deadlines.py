@@ -67,13 +67,11 @@ def _inbox(page: Any, site: str, ids: tuple[int, str], width: str, shot: Shots) 
     paused_row = rows.filter(has_text="暂停办理")
     assert paused_row.count() == 1
     assert "12月14日（剩 10 个工作日）" in paused_row.inner_text()
+    assert page.locator("select[name=jurisdiction]").count() == 0  # the city's filter only
     shot(page, f"inbox-{width}")
     page.goto(f"{site}/tasks/{paused_task}")
     page.wait_for_selector("#task-suspended")
     assert page.locator("fieldset.task-work[disabled]").count() == 1
-    page.goto(f"{site}/tasks")
-    assert page.locator("select[name=jurisdiction]").count() == 0  # the city's filter only
-    page.goto(f"{site}/tasks/{paused_task}")
     shot(page, f"suspended-task-{width}")
     sign_out(page)
 
