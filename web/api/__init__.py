@@ -17,6 +17,7 @@ from . import (
     sampling,
     sessions,
     starts,
+    statistics,
     tasks,
 )
 
@@ -31,7 +32,7 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for blueprint in (public.blp, applications.blp, tasks.blp, projects.blp,
                       notifications.blp, ops.blp, processes.blp, starts.blp, sampling.blp,
-                      sessions.blp):
+                      sessions.blp, statistics.blp):
         api.register_blueprint(blueprint)
     errors.init_app(app)
     idempotency.init_app(app)

@@ -67,6 +67,7 @@ def init_app(app: Flask) -> None:
         sampling,
         signin,
         starts,
+        statistics,
         vendor,
         wizard,
     )

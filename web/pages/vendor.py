@@ -17,9 +17,11 @@ from . import bp
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 BUILD = Path(__file__).resolve().parents[1] / "static" / "build"
-SERVED = {"bpmn-js": "bpmn-js/dist", "form-js": "@bpmn-io/form-js/dist", "pdfjs": "pdfjs-dist"}
+SERVED = {"bpmn-js": "bpmn-js/dist", "form-js": "@bpmn-io/form-js/dist", "pdfjs": "pdfjs-dist",
+          "echarts": "echarts/dist"}
 """Package -> the folder of it that may be served. pdf.js (the previews of attachments) is an
-ES module whose worker, character maps and standard fonts sit beside it in its package."""
+ES module whose worker, character maps and standard fonts sit beside it in its package.
+ECharts (the statistics' charts) is its UMD build ``echarts.min.js``."""
 
 
 def available(package: str = "bpmn-js") -> bool:
