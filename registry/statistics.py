@@ -209,7 +209,7 @@ def applications_by_status(q: Query) -> Table:
         .group_by(district, Application.status)
         .order_by(district, Application.status)).all()
     return Table("applications_by_status", "申请数量（按区县、状态）",
-                 "同上表，不分类型。",
+                 "统计期间内创建并已提交的申请（不含从未提交的草稿），按区县、状态合计，不分类型。",
                  [Column("district_name", "区县"), Column("status_label", "状态"),
                   Column("count", "数量")],
                  [{"district": r.district, "district_name": district_name(r.district),

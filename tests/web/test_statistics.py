@@ -47,6 +47,12 @@ def add(who: People, district: str | None, kind: str, status: str, created: str,
 
 @pytest.fixture
 def data(app: Flask) -> People:
+    return known_data()
+
+
+def known_data() -> People:
+    """Applications in 渝中, 江北 and city-managed, in several states; their open tasks, one
+    overdue; approved ones with known working days; two districts' October sampling."""
     who = signed_people()
     live = [submit_intake(who), submit_intake(who),
             submit_intake(who, location_code="500105", managing_code="500105")]

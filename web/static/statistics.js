@@ -13,7 +13,7 @@
     if (spec.floor && series.length) {
       series[0].markLine = {
         symbol: "none", silent: true,
-        label: { formatter: "下限 " + spec.floor + "%" },
+        label: { formatter: "下限 " + spec.floor + "%", position: "insideEndTop" },
         data: [{ yAxis: spec.floor }]
       };
     }
