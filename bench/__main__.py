@@ -4,7 +4,8 @@ Scenarios (``--only NAME`` runs one): ``engine_step`` (bench/engine_step.py, Pos
 SQLite), ``approval_http`` (bench/approval_http.py), ``inbox`` (bench/inbox.py; the query
 alone on SQLite too), ``intake_e2e`` (bench/intake_e2e.py, with the storage and memory
 figures of bench/footprint.py), ``reliability`` (bench/reliability.py: ``cqpi run``'s embedded
-default under load), ``signin`` (bench/signin_storm.py: sign-in storms against it).
+default under load), ``signin`` (bench/signin_storm.py: sign-in storms against it),
+``statistics`` (bench/statistics.py: the statistics dashboard's queries over 1M applications).
 ``--quick`` runs every scenario small, as a smoke test.
 
 Results go to bench/results/<date>-<commit>.json (``-quick`` / ``-<scenario>`` added for
@@ -33,7 +34,16 @@ from engine.db import db
 from web import create_app
 from web.database import prepare
 
-from . import approval_http, engine_step, inbox, intake_e2e, reliability, report, signin_storm
+from . import (
+    approval_http,
+    engine_step,
+    inbox,
+    intake_e2e,
+    reliability,
+    report,
+    signin_storm,
+    statistics,
+)
 from .support import app_config, db_name, flush_redis, pg_create, pg_drop, progress, say
 
 Scenario = Callable[[argparse.Namespace, Path], dict[str, Any]]
@@ -73,6 +83,7 @@ SCENARIOS: dict[str, Scenario] = {
     "intake_e2e": lambda args, tmp: intake_e2e.run(tmp, progress, args.quick),
     "reliability": lambda args, tmp: reliability.run(tmp, progress, args.quick, args.seconds),
     "signin": lambda args, tmp: signin_storm.run(tmp, progress, args.quick),
+    "statistics": lambda args, tmp: statistics.run(tmp, progress, args.quick, _backends(args)),
 }
 
 

@@ -46,8 +46,8 @@ class People:
     reviewer_scope: str
 
 
-INSTANCE = ("id", "definition_id", "business_key", "scope", "area", "status", "state",
-            "serializer_version", "lock_version", "started_at", "updated_at", "ended_at")
+INSTANCE = ("id", "definition_id", "business_key", "scope", "area", "started_by", "status",
+            "state", "serializer_version", "lock_version", "started_at", "updated_at", "ended_at")
 APPLICATION = ("id", "kind", "applicant_id", "project_id", "stages", "data", "target_grade",
                "status", "instance_id", "rounds", "created_by", "created_at", "submitted_at",
                "decided_at")
@@ -101,7 +101,8 @@ class Plan:
         ended = None if waiting else started + timedelta(days=3)
         app_id, iid = self.first["application"] + j, self.first["engine_instance"] + j
         instance: Row = (iid, self.definitions[kind], f"application-{app_id}", managing or "city",
-                         location, "waiting" if waiting else "completed", PLACEHOLDER,
+                         location, "bench-unit", "waiting" if waiting else "completed",
+                         PLACEHOLDER,
                          state.VERSION, TASKS_PER_RUN + 1, started, started + timedelta(days=3),
                          ended)
         application: Row = (app_id, kind, org, self.first["project"] + project, ["contract"], {},

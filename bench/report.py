@@ -10,7 +10,8 @@ from typing import Any
 from .support import figure
 
 RESULTS = Path(__file__).with_name("results")
-SCENARIOS_WITH_FIGURES = ("approval_http", "inbox", "intake_e2e", "reliability", "signin")
+SCENARIOS_WITH_FIGURES = ("approval_http", "inbox", "intake_e2e", "reliability", "signin",
+                          "statistics")
 """Scenarios whose results carry their own ``figures`` and ``notes``."""
 
 
