@@ -84,13 +84,14 @@ def _task_data(tasks: dict[str, Any], task_id: str) -> dict[str, Any]:
     return data
 
 
-def element_states(blob: bytes) -> dict[str, str]:
-    """Where an instance stands on its own diagram, by element id: ``completed``, ``active``
-    (ready, waiting, started) or ``error``; elements not reached are absent."""
-    tasks = json.loads(zlib.decompress(blob))["tasks"]
+def task_states(tasks: dict[str, Any], element: Any = None) -> dict[str, str]:
+    """Where one workflow of an instance stands, from its serialized tasks, by element id
+    (``element`` maps a task spec's name to it; the name itself by default): ``completed``,
+    ``active`` (ready, waiting, started) or ``error``; elements not reached are absent."""
     out: dict[str, str] = {}
     for task in tasks.values():
         name, value = task["task_spec"], task["state"]
+        name = element(name) if element else name
         if value & TaskState.ERROR:
             out[name] = "error"
         elif value & ACTIVE_STATES and out.get(name) != "error":

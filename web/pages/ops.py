@@ -11,6 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from rq import Worker
 
 import engine
+from engine import marks as diagram_marks
 from engine import queries, state
 from engine.db import db
 from engine.models import STATUS_LABELS, Definition, Instance
@@ -83,19 +84,10 @@ def _instance(instance_id: int) -> tuple[Instance, Definition]:
 
 
 def marks(instance: Instance) -> dict[str, str]:
-    """How each element of the diagram is marked: completed, active (a task waiting for a
-    person), waiting (a timer, message or job) or failed (an open incident)."""
-    out = state.element_states(instance.state)
-    waits = queries.waits(instance.id)
-    for kind in ("timers", "messages", "jobs"):
-        for wait in waits[kind]:
-            out[str(wait["element_id"])] = "waiting"
-    for task in queries.open_tasks(instance.id):
-        out[task.element_id] = "active"
-    for incident in queries.incidents(instance.id):
-        if incident.resolved_at is None:
-            out[incident.element_id] = "failed"
-    return out
+    """How each element of the instance's own diagram is marked: completed, active (a task
+    waiting for a person), waiting (a timer, message or job) or failed (an open incident); a
+    call activity takes the state of what is active inside the process it called."""
+    return diagram_marks.marks(instance)
 
 
 def element_details(instance: Instance) -> dict[str, list[dict[str, Any]]]:
@@ -204,3 +196,31 @@ def queue_figures() -> dict[str, Any]:
             "workers": [{"name": w.name, "state": w.get_state(),
                          "queues": ", ".join(w.queue_names()),
                          "last_seen": w.last_heartbeat} for w in workers]}
+
+
+# --- called processes (issue 19): a call activity's process is a view of the same instance --
+
+
+@bp.app_template_global("called_processes")
+def called_processes(instance: Instance, calls: str = "") -> list[str]:
+    """The call activities on the diagram at ``calls`` (a path: call activity element ids
+    joined by ``/``) that have called their process, for links to its view."""
+    return diagram_marks.calls(instance, tuple(filter(None, calls.split("/"))))
+
+
+@bp.get("/ops/instances/<int(max=2147483647):instance_id>/called/<path:calls>")
+@session.signed_in(*OPS)
+def ops_instance_called(instance_id: int, calls: str) -> Any:
+    """The diagram of the process a call activity called, with the instance's marks on it
+    (SpiffWorkflow runs it inside the same instance), and the way back up."""
+    instance, definition = _instance(instance_id)
+    path = tuple(calls.split("/"))
+    found = diagram_marks.layout(instance)
+    process = diagram_marks.called(instance, path, found)
+    names = queries.element_names(definition.id)
+    crumbs = [(names.get(c, c), "/".join(path[:i + 1])) for i, c in enumerate(path)]
+    return render_template(
+        "ops_instance_called.html", instance=instance, definition=definition,
+        statuses=STATUSES, process=process, path="/".join(path), crumbs=crumbs,
+        called=diagram_marks.called_definition(definition, process), names=names,
+        marks=diagram_marks.marks(instance, path, found), details=element_details(instance))
