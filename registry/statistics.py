@@ -294,24 +294,36 @@ def durations(q: Query) -> Table:
     per = (base.with_only_columns(district.label("district"), (b.c.n - a.c.n).label("wd"))
            .join(a, a.c.day == _beijing_day(submitted))
            .join(b, b.c.day == _beijing_day(Application.decided_at)).subquery("per"))
-    for grouped in (True, False):
-        for r in _percentiles(per, grouped):
-            key = r.district if grouped else "all"
-            table.rows.append({"district": key,
-                               "district_name": district_name(key) if grouped else "合计",
-                               "count": int(r.total), "average": round(float(r.average), 1),
-                               "p90": round(float(r.p90), 1)})
+    if _dialect() == "postgresql":
+        found = list(_percentiles_pg(per))
+    else:
+        found = [*_percentiles(per, grouped=True), *_percentiles(per, grouped=False)]
+    for r in found:
+        table.rows.append({"district": r.district,
+                           "district_name": "合计" if r.district == "all"
+                           else district_name(r.district),
+                           "count": int(r.total), "average": round(float(r.average), 1),
+                           "p90": round(float(r.p90), 1)})
     return table
 
 
+def _percentiles_pg(per: Any) -> Any:
+    """Count, average and ``percentile_cont(0.9)`` of ``per.wd`` per district and overall
+    (district ``all``), in one pass: GROUPING SETS."""
+    overall = sa.func.grouping(per.c.district)
+    return db.session.execute(
+        sa.select(sa.case((overall == 1, sa.literal("all")), else_=per.c.district)
+                  .label("district"), sa.func.count().label("total"),
+                  sa.func.avg(per.c.wd).label("average"),
+                  sa.func.percentile_cont(0.9).within_group(per.c.wd).label("p90"))
+        .group_by(sa.func.grouping_sets(sa.tuple_(per.c.district), sa.text("()")))
+        .order_by(overall, per.c.district)).all()
+
+
 def _percentiles(per: Any, grouped: bool) -> Any:
-    """Count, average and p90 (linear interpolation, as ``percentile_cont``) of ``per.wd``."""
+    """SQLite: count, average and p90 of ``per.wd`` by the linear interpolation of
+    ``percentile_cont`` (window functions), per district or overall (district ``all``)."""
     key = per.c.district if grouped else sa.literal("all")
-    if _dialect() == "postgresql":
-        query = sa.select(key.label("district"), sa.func.count().label("total"),
-                          sa.func.avg(per.c.wd).label("average"),
-                          sa.func.percentile_cont(0.9).within_group(per.c.wd).label("p90"))
-        return db.session.execute(query.group_by(key) if grouped else query).all()
     partition = [per.c.district] if grouped else None
     ranked = sa.select(key.label("district"), per.c.wd,
                        (sa.func.row_number().over(partition_by=partition, order_by=per.c.wd)
