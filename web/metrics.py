@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, current_app, request
 
 from engine import background
+from engine.clock import now
 from engine.db import db
 from engine.models import (
     Definition,
@@ -138,6 +139,23 @@ def task_families() -> list[Family]:
     return [done, open_, took]
 
 
+def overdue_families() -> list[Family]:
+    """Open user tasks past their due time, by lane and scope (a district's code, ``city``;
+    an enterprise's tasks counted together as ``enterprise``, one series, not one a firm)."""
+    family = Family("cqpi_tasks_overdue", "gauge",
+                    "Open user tasks past their due time, by lane and scope.")
+    scope = sa.case((UserTask.scope.like("org:%"), sa.literal("enterprise")),
+                    else_=sa.func.coalesce(UserTask.scope, sa.literal("")))
+    group = sa.func.coalesce(UserTask.candidate_group, sa.literal(""))
+    rows = db.session.execute(
+        sa.select(group, scope, sa.func.count())
+        .where(UserTask.status == WaitStatus.OPEN, UserTask.due_at < now())
+        .group_by(group, scope).order_by(group, scope))
+    for group, where, count in rows:
+        family.add({"group": group, "scope": where}, count)
+    return [family]
+
+
 def job_families() -> list[Family]:
     """Service jobs by operation: how many in each status, attempts, and time to finish."""
     jobs = Family("cqpi_jobs", "gauge", "Service jobs by operation and status.")
@@ -227,7 +245,8 @@ def collect() -> list[Family]:
     up.add({}, 1)
     build = Family("cqpi_build_info", "gauge", "The running version of cqpi.")
     build.add({"version": _version()}, 1)
-    return [up, build, *instance_families(), *task_families(), *job_families(),
+    return [up, build, *instance_families(), *task_families(), *overdue_families(),
+            *job_families(),
             *incident_families(), *registry_families(), *background_families()]
 
 

@@ -153,3 +153,21 @@ def test_a_configured_token_is_required(app: Flask, client: Any) -> None:
     finally:
         app.config.pop("CQPI_METRICS_TOKEN")
     assert client.get("/metrics").status_code == 200
+
+
+def test_overdue_tasks_are_counted_by_lane_and_district(app: Flask, client: Any) -> None:
+    """What ops alert on: a district's review past its ten working days (A-8)."""
+    from registry import demo
+    from tests.processes.helpers import deploy_processes
+    from tests.web.test_pages import _application
+
+    deploy_processes()
+    demo.load()
+    _application()
+    lane = ("cqpi_tasks_overdue", frozenset({("group", "区县住建主管部门"),
+                                             ("scope", "500103")}))
+    assert lane not in scrape(client)
+    clock.travel(timedelta(days=30))
+    figures = scrape(client)
+    assert figures[lane] == 1
+    assert sum(v for (name, _), v in figures.items() if name == "cqpi_tasks_overdue") == 1
