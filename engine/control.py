@@ -73,8 +73,9 @@ def terminate(instance_id: int, actor: str | None, reason: str | None = None) ->
     return _commit(step, status=InstanceStatus.TERMINATED)
 
 
-def retry(instance_id: int, actor: str | None) -> int:
-    """Give every open incident of the instance a fresh set of attempts; returns how many."""
+def retry(instance_id: int, actor: str | None, reason: str | None = None) -> int:
+    """Give every open incident of the instance a fresh set of attempts; returns how many.
+    The reason (ops give one; the engine's own callers need not) goes into the history."""
     instance = _get(instance_id)
     if instance.status in ENDED or instance.status == InstanceStatus.SUSPENDED:
         raise InvalidState(f"实例{status_label(instance.status)}，不能重试")
@@ -89,7 +90,7 @@ def retry(instance_id: int, actor: str | None) -> int:
     _refresh_status(instance)
     _requeue(instance_id, jobs=False)
     history.record(instance_id, "instance_retried", actor=actor,
-                   data={"incidents": [i.id for i in incidents]})
+                   data={"incidents": [i.id for i in incidents], "reason": reason})
     db.session.commit()
     for job_id in job_ids:
         enqueue_job(job_id)

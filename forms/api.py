@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, post_dump, validate
 
 from engine.db import db
+from engine.faults import explain
 from engine.models import Instance, InstanceStatus
 from registry import deadlines
 
@@ -176,10 +177,18 @@ class Reason(FormSchema):
                            validate=validate.Length(max=500), metadata={"label": "原因"})
 
 
+class RequiredReason(FormSchema):
+    """An ops operation that must say why (a retry): the reason goes into the history."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500),
+                           metadata={"label": "原因"})
+
+
 class IncidentOut(Schema):
     id = fields.Integer()
     element_id = fields.String()
-    error = fields.String()
+    cause = fields.Function(lambda incident: explain(incident.error).cause)
+    error = fields.Function(lambda incident: explain(incident.error).detail)
     attempts = fields.Integer()
     created_at = fields.DateTime()
     resolved_at = fields.DateTime(allow_none=True)

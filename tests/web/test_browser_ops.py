@@ -63,6 +63,7 @@ def test_ops_sees_the_waiting_task_on_the_diagram_and_retries_a_failed_push(
         page.check(f"input[name=instance][value='{application.instance_id}']")
         shot(page, "incident")
         national.state.fail_next = 0  # the platform is back
+        page.fill("#retry-reason", "全国平台已恢复")
         page.click("#retry-selected")
         page.wait_for_selector("text=已重试 1 个实例")
         _quiet(app)

@@ -64,8 +64,8 @@ def test_ops_sees_and_repairs_an_instance(app: Flask, client: Any, national: Sim
     incident = client.get(f"/api/v1/instances/{row['id']}", headers=ops).get_json()
     assert incident["incidents"][0]["element_id"] == "Task_Push"
     national.state.fail_next = 0
-    assert client.post(f"/api/v1/instances/{row['id']}/retry", headers=ops).get_json() == {
-        "retried": 1}
+    assert client.post(f"/api/v1/instances/{row['id']}/retry", headers=ops,
+                       json={"reason": "全国平台已恢复"}).get_json() == {"retried": 1}
     settle(app)
     done = client.get(f"/api/v1/instances/{row['id']}", headers=ops).get_json()
     assert done["status"] == "completed"

@@ -9,8 +9,9 @@ from flask_smorest import Blueprint
 import engine
 from engine import queries, state
 from engine.db import db
+from engine.faults import explain
 from engine.models import Instance
-from forms.api import EventOut, IncidentOut, InstanceQuery, Reason, TaskOut
+from forms.api import EventOut, IncidentOut, InstanceQuery, Reason, RequiredReason, TaskOut
 
 from .auth import current_user
 from .auth_roles import OPS, roles
@@ -57,18 +58,28 @@ def get_instance(instance_id: int) -> Any:
     assert definition is not None
     return {**summary(instance, definition.key, definition.version),
             "open_tasks": TaskOut(many=True).dump(queries.open_tasks(instance_id)),
-            "waits": queries.waits(instance_id),
+            "waits": _waits(instance_id),
             "data": state.data_of(instance.state),
             "history": EventOut(many=True).dump(queries.history(instance_id)),
             "incidents": IncidentOut(many=True).dump(queries.incidents(instance_id))}
 
 
+def _waits(instance_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The instance's waits, a job's last error as every display shows it (no paths)."""
+    waits = queries.waits(instance_id)
+    for job in waits["jobs"]:
+        if job["last_error"]:
+            job["last_error"] = explain(str(job["last_error"])).detail
+    return waits
+
+
 @blp.post("/<int(max=2147483647):instance_id>/retry")
 @roles(*OPS)
+@blp.arguments(RequiredReason)
 @blp.response(200)
-def retry(instance_id: int) -> Any:
-    """Give the instance's open incidents a fresh set of attempts."""
-    return {"retried": engine.retry(instance_id, actor=_actor())}
+def retry(args: dict[str, Any], instance_id: int) -> Any:
+    """Give the instance's open incidents a fresh set of attempts (a reason is required)."""
+    return {"retried": engine.retry(instance_id, _actor(), args["reason"])}
 
 
 @blp.post("/<int(max=2147483647):instance_id>/suspend")

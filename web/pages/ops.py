@@ -14,20 +14,28 @@ import engine
 from engine import marks as diagram_marks
 from engine import queries, state
 from engine.db import db
+from engine.faults import Explained, explain
 from engine.models import STATUS_LABELS, Definition, Instance
 from engine.queue import queues
+from handlers.sampling import monthly_key
 from lifecycle import keys
 from registry import audit, jurisdictions
-from registry.models import Application, Project, Role
+from registry.models import Application, Inspection, Project, Role, SamplingDraw
 
 from ..downloads import bpmn_download
-from . import bp, labels, session
+from . import bp, labels, moment, session
 from .pages_util import int_arg
 
 OPS = (Role.OPS, Role.ADMIN)
 VIEWERS = (Role.OPS, Role.ADMIN, Role.ANALYST)
 PER_PAGE = 50
 STATUSES = STATUS_LABELS
+
+
+@bp.app_template_filter("explain")
+def _explain(error: str | None) -> Explained:
+    """A stored failure as shown: ``.cause`` in one line, ``.detail`` folded, no paths."""
+    return explain(error)
 
 
 @bp.get("/ops")
@@ -45,11 +53,22 @@ def _day(value: str | None, after: int = 0) -> datetime | None:
         return None
 
 
-def _keys_of_project(number: str) -> Any:
-    """The business keys of the applications of the project with this number."""
-    return (sa.select(sa.literal(keys.PREFIX) + sa.cast(Application.id, sa.String))
-            .join(Project, Project.id == Application.project_id)
-            .where(Project.project_number == number))
+def _keys_of_project(number: str) -> list[str]:
+    """The business keys of the procedures of the project with this number: its
+    applications, its key inspections and the monthly samplings that drew one of its
+    applications."""
+    project_id = db.session.scalar(sa.select(Project.id).filter_by(project_number=number))
+    if project_id is None:
+        return []
+    applications = set(db.session.scalars(sa.select(Application.id).filter_by(
+        project_id=project_id)))
+    inspections = db.session.scalars(sa.select(Inspection.id).filter_by(project_id=project_id))
+    draws = db.session.execute(sa.select(SamplingDraw.period, SamplingDraw.drawn).filter_by(
+        kind="monthly")).all() if applications else []
+    periods = sorted({period for period, drawn in draws if applications & set(drawn or [])})
+    return ([keys.business_key(i) for i in sorted(applications)]
+            + [keys.inspection_key(i) for i in inspections]
+            + [monthly_key(period) for period in periods])
 
 
 @bp.get("/ops/instances")
@@ -95,11 +114,24 @@ def element_details(instance: Instance) -> dict[str, list[dict[str, Any]]]:
     details: dict[str, list[dict[str, Any]]] = {}
     for event in queries.history(instance.id):
         if event.element_id:
+            data = event.data
+            if data and isinstance(data.get("error"), str):
+                data = {**data, "error": explain(data["error"]).detail}
             details.setdefault(event.element_id, []).append({
-                "at": event.created_at.isoformat(timespec="seconds") + "Z",
+                "at": moment(event.created_at),
                 "what": labels.EVENTS.get(event.kind, event.kind), "who": event.actor,
-                "data": event.data})
+                "data": data})
     return details
+
+
+def shown_waits(instance_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The instance's waits with their times as times (the page shows them in Beijing time)."""
+    waits = queries.waits(instance_id)
+    for timer in waits["timers"]:
+        timer["due_at"] = datetime.fromisoformat(str(timer["due_at"]))
+    for job in waits["jobs"]:
+        job["run_after"] = datetime.fromisoformat(str(job["run_after"]))
+    return waits
 
 
 @bp.get("/ops/instances/<int(max=2147483647):instance_id>")
@@ -110,7 +142,7 @@ def ops_instance(instance_id: int) -> Any:
     return render_template(
         "ops_instance.html", instance=instance, definition=definition, statuses=STATUSES,
         application=application, tasks=queries.open_tasks(instance.id),
-        waits=queries.waits(instance.id), data=state.data_of(instance.state),
+        waits=shown_waits(instance.id), data=state.data_of(instance.state),
         history=queries.history(instance.id), incidents=queries.incidents(instance.id),
         names=queries.element_names(definition.id), marks=marks(instance),
         details=element_details(instance))
@@ -134,7 +166,7 @@ def ops_act(instance_id: int, action: str) -> Any:
     if action not in ACTIONS:
         raise engine.NotFound(f"没有“{action}”操作")
     reason = request.form.get("reason", "").strip()
-    if action in ("suspend", "terminate") and not reason:
+    if action in ("retry", "suspend", "terminate") and not reason:
         flash(f"{ACTIONS[action]}须填写原因", "error")
     else:
         _act(instance_id, action, reason)
@@ -145,7 +177,7 @@ def _act(instance_id: int, action: str, reason: str) -> bool:
     actor = session.user().username
     try:
         if action == "retry":
-            engine.retry(instance_id, actor=actor)
+            engine.retry(instance_id, actor, reason)
         else:
             getattr(engine, action)(instance_id, actor, reason or None)
     except (engine.InvalidState, engine.Conflict) as exc:
@@ -167,9 +199,13 @@ def ops_incidents() -> Any:
 @session.signed_in(*OPS)
 def ops_retry_many() -> Any:
     ids = sorted({int(v) for v in request.form.getlist("instance") if v.isdigit()})
+    reason = request.form.get("reason", "").strip()
     if not ids:
         flash("请先勾选要重试的实例", "error")
-    done = sum(_act(i, "retry", "") for i in ids)
+    elif not reason:
+        flash("重试须填写原因", "error")
+        return redirect(url_for("pages.ops_incidents"))
+    done = sum(_act(i, "retry", reason) for i in ids)
     if ids:
         flash(f"已重试 {done} 个实例，{len(ids) - done} 个未能重试", "ok" if done == len(ids)
               else "error")

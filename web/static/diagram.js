@@ -28,7 +28,7 @@
     if (marks[element.id]) { lines.push("<p>状态：" + titles[marks[element.id]] + "</p>"); }
     if (!events.length) { lines.push("<p class=\"hint\">该环节没有记录。</p>"); }
     events.forEach(function (e) {
-      lines.push("<div class=\"event\">" + (e.at ? "<time>" + escape(new Date(e.at).toLocaleString("zh-CN")) + "</time> " : "") +
+      lines.push("<div class=\"event\">" + (e.at ? "<time>" + escape(e.at) + "</time> " : "") +
         escape(e.what) + (e.who ? "（" + escape(e.who) + "）" : "") +
         (e.data ? "<pre>" + escape(JSON.stringify(e.data, null, 2)) + "</pre>" : "") + "</div>");
     });
@@ -60,12 +60,57 @@
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.text(); });
   }
 
+  // Zoom in, zoom out and fit: buttons above the diagram, the keys + - 0 on the focused
+  // diagram, and Ctrl + mouse wheel (bpmn-js's own). The scale shown is kept on the holder's
+  // data-zoom for the page's tests.
+  var STEP = 1.25;
+  function zoomControls(canvas) {
+    var bar = document.createElement("div");
+    bar.className = "diagram-zoom";
+    bar.setAttribute("role", "toolbar");
+    bar.setAttribute("aria-label", "流程图缩放");
+    [["zoom-in", "+", "放大流程图", function () { zoomBy(canvas, STEP); }],
+      ["zoom-out", "−", "缩小流程图", function () { zoomBy(canvas, 1 / STEP); }],
+      ["zoom-fit", "适应", "流程图适应画布", function () { canvas.zoom("fit-viewport", "auto"); }]]
+      .forEach(function (spec) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = spec[0];
+        button.textContent = spec[1];
+        button.setAttribute("aria-label", spec[2]);
+        button.title = spec[2];
+        button.addEventListener("click", spec[3]);
+        bar.appendChild(button);
+      });
+    var hint = document.createElement("span");
+    hint.className = "hint";
+    hint.textContent = "也可在图上按 + − 0 键，或按住 Ctrl 滚动鼠标滚轮缩放";
+    bar.appendChild(hint);
+    holder.parentNode.insertBefore(bar, holder);
+    holder.addEventListener("keydown", function (e) {
+      if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) { return; }
+      var action = { "+": STEP, "=": STEP, "-": 1 / STEP, "0": 0 }[e.key];
+      if (action === undefined) { return; }
+      if (action) { zoomBy(canvas, action); } else { canvas.zoom("fit-viewport", "auto"); }
+      e.preventDefault();
+    });
+    var shown = function () { holder.setAttribute("data-zoom", canvas.zoom().toFixed(3)); };
+    viewer.get("eventBus").on("canvas.viewbox.changed", shown);
+    shown();
+  }
+
+  function zoomBy(canvas, factor) {
+    var scale = Math.min(4, Math.max(0.2, canvas.zoom() * factor));
+    canvas.zoom(scale, "auto");
+  }
+
   source()
     .then(function (xml) { return viewer.importXML(xml); })
     .then(function () {
       var canvas = viewer.get("canvas");
       canvas.zoom("fit-viewport");
       nameCanvas();
+      zoomControls(canvas);
       Object.keys(marks).forEach(function (id) {
         try { canvas.addMarker(id, "cqpi-" + marks[id]); } catch (e) { /* not on this diagram */ }
       });
