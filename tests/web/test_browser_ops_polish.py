@@ -45,8 +45,8 @@ def _reads_the_incident_and_the_data(page: Any, shot: Shots) -> None:
     assert "\\u" not in page.inner_text("main")
     items = page.locator("#instance-data details:has(summary:text-is('items'))")
     assert items.get_attribute("open") is None
-    items.locator("summary").click()
-    assert '"result": "pass"' in items.locator("pre").inner_text()
+    items.locator(":scope > summary").click()
+    assert '"result": "pass"' in items.locator(":scope > pre").inner_text()
     shot(page, "incident-folded-data-readable")
     page.locator("#incidents summary").first.click()
     assert detail.is_visible() and "Traceback" in detail.inner_text()

@@ -73,6 +73,9 @@ def test_instance_data_is_readable_chinese_folded_by_key_and_escaped(ops_app: Fl
     data = page[page.index('id="instance-data"'):page.index("<h2>事件</h2>")]
     assert "<details" in data and "<summary>items</summary>" in data
     assert "&lt;script&gt;alert(1)&lt;/script&gt;同意" in data
+    items = data[data.index("<summary>items</summary>"):data.index("<summary>kind</summary>")]
+    assert "<summary>逐项核实申报信息办理时提交（" in items  # the value the review gave, then
+    assert "yuzhong）</summary>" in items and items.count("alert(1)") == 2
     shown = re.sub(r'<script type="application/json".*?</script>', "", page, flags=re.DOTALL)
     assert "\\u540c" not in shown and "<script>alert(1)" not in page  # JSON for scripts only
     timeline = page[page.index("<h2>事件</h2>"):]

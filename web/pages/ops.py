@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from engine import marks as diagram_marks
 from engine import queries, state
 from engine.db import db
 from engine.faults import Explained, explain
-from engine.models import STATUS_LABELS, Definition, Instance
+from engine.models import STATUS_LABELS, Definition, Event, Instance
 from engine.queue import queues
 from handlers.sampling import monthly_key
 from lifecycle import keys
@@ -124,6 +125,17 @@ def element_details(instance: Instance) -> dict[str, list[dict[str, Any]]]:
     return details
 
 
+def submitted_by_key(history: Sequence[Event]) -> dict[str, list[tuple[Event, Any]]]:
+    """For each top-level data key, the value each completed task gave it, in order (the
+    history keeps what a task submitted, not the whole data it saw)."""
+    out: dict[str, list[tuple[Event, Any]]] = {}
+    for event in history:
+        if event.kind == "task_completed" and isinstance(event.data, dict):
+            for key, value in event.data.items():
+                out.setdefault(str(key), []).append((event, value))
+    return out
+
+
 def shown_waits(instance_id: int) -> dict[str, list[dict[str, Any]]]:
     """The instance's waits with their times as times (the page shows them in Beijing time)."""
     waits = queries.waits(instance_id)
@@ -139,11 +151,12 @@ def shown_waits(instance_id: int) -> dict[str, list[dict[str, Any]]]:
 def ops_instance(instance_id: int) -> Any:
     instance, definition = _instance(instance_id)
     application = keys.application_of(instance)
+    history = queries.history(instance.id)
     return render_template(
         "ops_instance.html", instance=instance, definition=definition, statuses=STATUSES,
         application=application, tasks=queries.open_tasks(instance.id),
         waits=shown_waits(instance.id), data=state.data_of(instance.state),
-        history=queries.history(instance.id), incidents=queries.incidents(instance.id),
+        history=history, by_key=submitted_by_key(history), incidents=queries.incidents(instance.id),
         names=queries.element_names(definition.id), marks=marks(instance),
         details=element_details(instance))
 
