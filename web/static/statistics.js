@@ -24,7 +24,11 @@
       legend: { top: 0 },
       grid: { left: 48, right: 24, top: 40, bottom: 64 },
       xAxis: { type: "category", data: spec.categories, axisLabel: { interval: 0, rotate: spec.categories.length > 6 ? 30 : 0 } },
-      yAxis: { type: "value", name: spec.unit },
+      yAxis: {
+        type: "value", name: spec.unit,
+        // the floor's line stays in sight when every month is far below it
+        max: spec.floor ? function (extent) { return Math.max(extent.max, spec.floor * 1.5); } : null
+      },
       series: series
     };
   }
