@@ -23,6 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 from .clock import now
 from .db import db
 from .errors import InvalidState
+from .marks import layout
 from .models import Incident, Instance, InstanceStatus, Job, status_label
 from .runtime import ACTIVE, _commit, _open, _run
 from .waits import JOB, snapshot
@@ -142,3 +143,16 @@ def _resolve(instance_id: int, task_ids: list[str]) -> list[int]:
 
 def _name(spec: Any) -> str:
     return getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or spec.name
+
+
+def targets(instance: Instance) -> list[str]:
+    """The named elements the instance has passed (where a move may go), first passed first;
+    read from its stored state."""
+    passed: dict[str, float] = {}
+    for scope in layout(instance).scopes:
+        for task in scope.tasks.values():
+            spec = scope.spec.task_specs.get(task["task_spec"])
+            if task["state"] & TaskState.COMPLETED and getattr(spec, "bpmn_name", None):
+                when = float(task.get("last_state_change") or 0)
+                passed[spec.bpmn_id] = min(passed.get(spec.bpmn_id, when), when)
+    return sorted(passed, key=lambda element: passed[element])

@@ -184,6 +184,18 @@ class RequiredReason(FormSchema):
                            metadata={"label": "原因"})
 
 
+class Modification(FormSchema):
+    """An instance moved back to an element it passed (ops): why, and the service tasks
+    (element ids) that the move may cancel before they completed."""
+
+    target = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                           metadata={"label": "目标环节"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500),
+                           metadata={"label": "原因"})
+    skip = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list,
+                       validate=validate.Length(max=100), metadata={"label": "确认跳过的系统环节"})
+
+
 class IncidentOut(Schema):
     id = fields.Integer()
     element_id = fields.String()

@@ -11,7 +11,17 @@ from engine import queries, state
 from engine.db import db
 from engine.faults import explain
 from engine.models import Instance
-from forms.api import EventOut, IncidentOut, InstanceQuery, Reason, RequiredReason, TaskOut
+from engine.modification import modify as modify_instance
+from forms.api import (
+    EventOut,
+    IncidentOut,
+    InstanceQuery,
+    Modification,
+    Reason,
+    RequiredReason,
+    TaskOut,
+)
+from registry import audit
 
 from .auth import current_user
 from .auth_roles import OPS, roles
@@ -104,3 +114,18 @@ def resume(args: dict[str, Any], instance_id: int) -> Any:
 @blp.response(200)
 def terminate(args: dict[str, Any], instance_id: int) -> Any:
     return {"status": engine.terminate(instance_id, _actor(), args.get("reason")).status}
+
+
+@blp.post("/<int(max=2147483647):instance_id>/modify")
+@roles(*OPS)
+@blp.arguments(Modification)
+@blp.response(200)
+def modify(args: dict[str, Any], instance_id: int) -> Any:
+    """Move the instance back to an element it passed (``target``), with a reason; ``skip``
+    names each unfinished service task the move cancels (refused until it does). Audited."""
+    instance = modify_instance(instance_id, args["target"], actor=_actor(),
+                               reason=args["reason"], skip=args["skip"])
+    audit.record(_actor(), "instance_modify", f"instance:{instance_id}",
+                 {"reason": args["reason"], "target": args["target"], "skip": args["skip"]})
+    db.session.commit()
+    return {"status": instance.status}

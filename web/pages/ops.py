@@ -13,7 +13,7 @@ from rq import Worker
 
 import engine
 from engine import marks as diagram_marks
-from engine import queries, state
+from engine import modification, queries, state
 from engine.db import db
 from engine.faults import Explained, explain
 from engine.models import STATUS_LABELS, Definition, Event, Instance
@@ -273,3 +273,33 @@ def ops_instance_called(instance_id: int, calls: str) -> Any:
         statuses=STATUSES, process=process, path="/".join(path), crumbs=crumbs,
         called=diagram_marks.called_definition(definition, process), names=names,
         marks=diagram_marks.marks(instance, path, found), details=element_details(instance))
+
+
+# --- instance modification (issue 19): move an instance back to an element it passed ---
+
+
+@bp.app_template_global("modification_targets")
+def modification_targets(instance: Instance) -> list[str]:
+    """The elements the instance has passed, where ops may move it back."""
+    return modification.targets(instance)
+
+
+@bp.post("/ops/instances/<int(max=2147483647):instance_id>/modify")
+@session.signed_in(*OPS)
+def ops_modify(instance_id: int) -> Any:
+    target = request.form.get("target", "").strip()
+    reason = request.form.get("reason", "").strip()
+    skip = request.form.getlist("skip")
+    actor = session.user().username
+    try:
+        modification.modify(instance_id, target, actor=actor, reason=reason, skip=skip)
+    except (engine.InvalidState, engine.Conflict) as exc:
+        flash(f"实例 {instance_id} 未移动：{exc}", "error")
+    else:
+        audit.record(actor, "instance_modify", f"instance:{instance_id}",
+                     {"reason": reason, "target": target, "skip": skip})
+        db.session.commit()
+        instance, _definition = _instance(instance_id)
+        name = queries.element_names(instance.definition_id).get(target, target)
+        flash(f"实例 {instance_id} 已移回“{name}”，其后的待办和等待已取消", "ok")
+    return redirect(url_for("pages.ops_instance", instance_id=instance_id))
