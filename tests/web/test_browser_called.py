@@ -50,7 +50,9 @@ def test_a_failed_push_is_marked_on_the_call_activity_and_inside_the_called_proc
         assert "故障：公示并推送" in page.inner_text("#marks")
         shot(page, "call-activity-failed")
 
-        page.click("#called-processes a:has-text('公示并推送')")
+        assert "公示并推送" in page.inner_text("#called-processes")  # the list, and the diagram:
+        page.locator(f"g.djs-element[data-element-id='{CALL}']").click()
+        page.click("#element-info a.called-link")
         page.wait_for_selector("#diagram[data-ready=true]")
         assert page.url.endswith(f"/ops/instances/{application.instance_id}/called/{CALL}")
         assert "cqpi-failed" in _classes(page, "Task_Push")

@@ -15,6 +15,7 @@
   }
   var marks = json("diagram-marks");
   var details = json("diagram-details");
+  var called = json("diagram-called"); // call activity id -> the view of the process it called
   var titles = { completed: "已完成", active: "待办理", waiting: "等待中", failed: "故障", error: "出错",
     problem: "有问题" };
   var viewer = new window.BpmnJS({ container: holder });
@@ -26,6 +27,9 @@
     var events = details[element.id] || [];
     var lines = ["<h3>" + escape(bo.name || element.id) + " <small>" + escape(element.id) + "</small></h3>"];
     if (marks[element.id]) { lines.push("<p>状态：" + titles[marks[element.id]] + "</p>"); }
+    if (called[element.id]) {
+      lines.push("<p><a class=\"called-link\" href=\"" + escape(called[element.id]) + "\">查看该调用活动调用的流程</a></p>");
+    }
     if (!events.length) { lines.push("<p class=\"hint\">该环节没有记录。</p>"); }
     events.forEach(function (e) {
       lines.push("<div class=\"event\">" + (e.at ? "<time>" + escape(e.at) + "</time> " : "") +
