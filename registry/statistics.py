@@ -292,8 +292,11 @@ def durations(q: Query) -> Table:
     a, b = days.alias("submitted_day"), days.alias("pushed_day")
     district = _district_of_project()
     per = (base.with_only_columns(district.label("district"), (b.c.n - a.c.n).label("wd"))
-           .join(a, a.c.day == _beijing_day(submitted))
-           .join(b, b.c.day == _beijing_day(Application.decided_at)).subquery("per"))
+           # every day between the bounds is in the table, so the outer joins match inner
+           # ones; LEFT keeps SQLite scanning the applications once, each day found through
+           # an automatic index (an inner join scanned them once per day of the table)
+           .outerjoin(a, a.c.day == _beijing_day(submitted))
+           .outerjoin(b, b.c.day == _beijing_day(Application.decided_at)).subquery("per"))
     if _dialect() == "postgresql":
         found = list(_percentiles_pg(per))
     else:
