@@ -207,13 +207,18 @@ def app(backend_app: Flask, national: Simulator) -> Iterator[Flask]:
     """A clean database, an empty queue and simulator, and an app context around the test."""
     national.reset()
     clock.reset()
+    settings = dict(backend_app.config)  # what a test sets (a budget, a limit) ends with it
     with backend_app.app_context():
         _truncate()
         clear_cache()
         empty_queue()
         CALLS.__init__()  # type: ignore[misc]
-        yield backend_app
-        db.session.rollback()
+        try:
+            yield backend_app
+        finally:
+            db.session.rollback()
+            backend_app.config.clear()
+            backend_app.config.update(settings)
 
 
 KEPT = {"jurisdiction", "alembic_version"}
