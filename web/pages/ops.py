@@ -158,7 +158,7 @@ def ops_instance(instance_id: int) -> Any:
         waits=shown_waits(instance.id), data=state.data_of(instance.state),
         history=history, by_key=submitted_by_key(history), incidents=queries.incidents(instance.id),
         names=queries.element_names(definition.id), marks=marks(instance),
-        details=element_details(instance))
+        details=element_details(instance), called_links=called_links(instance))
 
 
 @bp.get("/ops/definitions/<int(max=2147483647):definition_id>.bpmn")
@@ -250,11 +250,14 @@ def queue_figures() -> dict[str, Any]:
 # --- called processes (issue 19): a call activity's process is a view of the same instance --
 
 
-@bp.app_template_global("called_processes")
-def called_processes(instance: Instance, calls: str = "") -> list[str]:
+def called_links(instance: Instance, calls: str = "") -> dict[str, str]:
     """The call activities on the diagram at ``calls`` (a path: call activity element ids
-    joined by ``/``) that have called their process, for links to its view."""
-    return diagram_marks.calls(instance, tuple(filter(None, calls.split("/"))))
+    joined by ``/``) that have called their process -> the address of its view: read once
+    per page, for its list and its diagram."""
+    path = tuple(filter(None, calls.split("/")))
+    return {element: url_for("pages.ops_instance_called", instance_id=instance.id,
+                             calls="/".join((*path, element)))
+            for element in diagram_marks.calls(instance, path)}
 
 
 @bp.get("/ops/instances/<int(max=2147483647):instance_id>/called/<path:calls>")
@@ -272,7 +275,8 @@ def ops_instance_called(instance_id: int, calls: str) -> Any:
         "ops_instance_called.html", instance=instance, definition=definition,
         statuses=STATUSES, process=process, path="/".join(path), crumbs=crumbs,
         called=diagram_marks.called_definition(definition, process), names=names,
-        marks=diagram_marks.marks(instance, path, found), details=element_details(instance))
+        marks=diagram_marks.marks(instance, path, found), details=element_details(instance),
+        called_links=called_links(instance, "/".join(path)))
 
 
 # --- instance modification (issue 19): move an instance back to an element it passed ---
